@@ -1,0 +1,9 @@
+/**
+ * @module engine
+ * Public face of the pure evaluation engine: compile a project's definitions once, evaluate many times.
+ */
+export type * from './types.ts';
+export { compileSnapshot, type FlagSnapshot } from './compile/compile-snapshot.ts';
+export { evaluateFlags } from './evaluate.ts';
+export { buildPersonProperties } from './person-properties.ts';
+export { hashBucket } from './hash.ts';
