@@ -1,0 +1,118 @@
+/**
+ * @module cache/redis/redis-change-bus
+ * ChangeBus over Redis pub/sub, so every node swaps its snapshot when any node changes a project.
+ * Redis being down degrades to the snapshot cache's revision poll; it never stops serving.
+ */
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { ChangeBus, ChangeNotice } from '../change-bus.ts';
+
+export interface RedisChangeBusOptions {
+  url: string;
+  /** Pub/sub channel; tests use their own prefix. Default `vexil:definitions`. */
+  channel?: string;
+  log: Logger;
+  /** How long open() waits for the subscription before carrying on without it. Default 3000 ms. */
+  connectTimeoutMs?: number;
+}
+
+/** Parses a notice from the wire; null for anything malformed (another writer on the channel). */
+function parseNotice(message: string): ChangeNotice | null {
+  try {
+    const v = JSON.parse(message) as { projectId?: unknown; revision?: unknown };
+    if (!Number.isSafeInteger(v.projectId)) return null;
+    const revision = Number.isSafeInteger(v.revision) ? (v.revision as number) : null;
+    return { projectId: v.projectId as number, revision };
+  } catch {
+    return null;
+  }
+}
+
+/** A ChangeBus on one Redis channel: one connection publishes, one subscribes (Redis requires two). */
+export class RedisChangeBus implements ChangeBus {
+  readonly #pub: Redis;
+  readonly #sub: Redis;
+  readonly #channel: string;
+  readonly #log: Logger;
+  readonly #handlers = new Set<(notice: ChangeNotice) => void>();
+  #healthy = true;
+
+  private constructor(options: RedisChangeBusOptions) {
+    this.#channel = options.channel ?? 'vexil:definitions';
+    this.#log = options.log;
+    // The publisher fails fast while disconnected (no offline queue): the poll covers the gap.
+    this.#pub = new Redis(options.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: false });
+    // The subscriber retries forever and re-subscribes on reconnect (ioredis autoResubscribe).
+    this.#sub = new Redis(options.url, { maxRetriesPerRequest: null });
+    for (const conn of [this.#pub, this.#sub]) {
+      conn.on('error', (err: Error) => this.#degraded(err));
+      conn.on('ready', () => this.#recovered());
+    }
+    this.#sub.on('message', (channel: string, message: string) => {
+      if (channel !== this.#channel) return;
+      const notice = parseNotice(message);
+      if (notice) for (const handler of this.#handlers) handler(notice);
+    });
+  }
+
+  /** Connects and subscribes. Resolves even when Redis is unreachable (logged at warn). */
+  static async open(options: RedisChangeBusOptions): Promise<RedisChangeBus> {
+    const bus = new RedisChangeBus(options);
+    const timeoutMs = options.connectTimeoutMs ?? 3000;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), timeoutMs);
+    });
+    const subscribed = bus.#sub.subscribe(bus.#channel).then(
+      () => 'ok' as const,
+      () => 'error' as const,
+    );
+    const outcome = await Promise.race([subscribed, timeout]);
+    clearTimeout(timer);
+    if (outcome !== 'ok') {
+      options.log.warn({ channel: bus.#channel }, 'redis unreachable; change notices fall back to polling');
+    }
+    return bus;
+  }
+
+  #degraded(err: Error): void {
+    // One line per outage, not one per reconnect attempt.
+    if (!this.#healthy) return;
+    this.#healthy = false;
+    this.#log.warn({ err }, 'redis unreachable; change notices fall back to polling');
+  }
+
+  #recovered(): void {
+    if (this.#healthy) return;
+    this.#healthy = true;
+    this.#log.info('redis reachable again');
+  }
+
+  async publish(notice: ChangeNotice): Promise<void> {
+    try {
+      await this.#pub.publish(this.#channel, JSON.stringify({ projectId: notice.projectId, revision: notice.revision }));
+    } catch (err) {
+      this.#degraded(err as Error);
+    }
+  }
+
+  subscribe(handler: (notice: ChangeNotice) => void): () => void {
+    this.#handlers.add(handler);
+    return () => this.#handlers.delete(handler);
+  }
+
+  async close(): Promise<void> {
+    this.#handlers.clear();
+    // quit() waits for pending replies; disconnect() is the fallback when the server is gone.
+    await Promise.all(
+      [this.#pub, this.#sub].map(async (conn) => {
+        try {
+          if (conn.status === 'ready') await conn.quit();
+          else conn.disconnect();
+        } catch {
+          conn.disconnect();
+        }
+      }),
+    );
+  }
+}

@@ -1,0 +1,231 @@
+/**
+ * @module cache/snapshot-cache
+ * Compiled flag snapshots per project, held in memory and swapped when the project's revision
+ * changes (change notices first, a periodic revision poll as the safety net). The hot path reads
+ * it synchronously: a cached token costs no I/O.
+ */
+import type { Logger } from 'pino';
+import { compileSnapshot, type FlagSnapshot, type ProjectDefs } from '../engine/index.ts';
+import type { ProjectDefinitionsRow, ProjectRow, Store } from '../store/store.ts';
+import type { ChangeBus, ChangeNotice } from './change-bus.ts';
+
+/** One project at one revision: its definitions, compiled snapshot and anything derived from them. */
+export interface ProjectEntry {
+  readonly project: ProjectRow;
+  readonly revision: number;
+  readonly definitions: ProjectDefinitionsRow;
+  readonly snapshot: FlagSnapshot;
+  /**
+   * Memoizes a value derived only from this revision (serialized bodies, key lists), so it is
+   * computed once per snapshot instead of once per request. `key` names the derivation.
+   */
+  derive<T>(key: string, build: (entry: ProjectEntry) => T): T;
+}
+
+export interface SnapshotCacheOptions {
+  store: Store;
+  bus: ChangeBus;
+  log: Logger;
+  /** Revision poll interval, ms; 0 disables the poll (tests drive it with pollOnce()). */
+  pollIntervalMs: number;
+  /** Called after each rebuild attempt (metrics). */
+  onRebuild?: (result: 'ok' | 'error', cachedProjects: number) => void;
+}
+
+/** How long an unknown token is remembered as unknown, so junk tokens cost one query, not one per request. */
+const UNKNOWN_TOKEN_TTL_MS = 2000;
+const UNKNOWN_TOKEN_MAX = 10_000;
+
+/** Maps a store row set to the engine's input (PostHog wire names). */
+export function toProjectDefs(defs: ProjectDefinitionsRow): ProjectDefs {
+  return {
+    flags: defs.flags.map((f) => ({
+      id: f.id,
+      key: f.key,
+      name: f.name,
+      filters: f.filters,
+      active: f.active,
+      deleted: f.deleted,
+      ensure_experience_continuity: f.ensureExperienceContinuity,
+      version: f.version,
+      evaluation_runtime: f.evaluationRuntime,
+      evaluation_tags: f.evaluationTags,
+      bucketing_identifier: f.bucketingIdentifier,
+    })),
+    cohorts: defs.cohorts.map((c) => ({ id: c.id, name: c.name, is_static: c.isStatic, deleted: c.deleted, filters: c.filters })),
+    groupTypeMapping: defs.groupTypeMapping,
+    timezone: defs.project.timezone,
+  };
+}
+
+function makeEntry(definitions: ProjectDefinitionsRow, snapshot: FlagSnapshot): ProjectEntry {
+  const memo = new Map<string, unknown>();
+  const entry: ProjectEntry = {
+    project: definitions.project,
+    revision: definitions.project.revision,
+    definitions,
+    snapshot,
+    derive<T>(key: string, build: (e: ProjectEntry) => T): T {
+      if (memo.has(key)) return memo.get(key) as T;
+      const value = build(entry);
+      memo.set(key, value);
+      return value;
+    },
+  };
+  return entry;
+}
+
+/** Snapshots of every project this node has served, kept current. */
+export class SnapshotCache {
+  readonly #opts: SnapshotCacheOptions;
+  readonly #byId = new Map<number, ProjectEntry>();
+  readonly #idByToken = new Map<string, number>();
+  readonly #unknownTokens = new Map<string, number>();
+  readonly #inflight = new Map<number, Promise<ProjectEntry | null>>();
+  readonly #stale = new Set<number>();
+  #unsubscribe: (() => void) | null = null;
+  #timer: NodeJS.Timeout | null = null;
+  #polling = false;
+
+  constructor(options: SnapshotCacheOptions) {
+    this.#opts = options;
+  }
+
+  /** Subscribes to change notices and starts the revision poll. */
+  start(): void {
+    this.#unsubscribe = this.#opts.bus.subscribe((n) => this.#onNotice(n));
+    if (this.#opts.pollIntervalMs > 0) {
+      this.#timer = setInterval(() => void this.pollOnce(), this.#opts.pollIntervalMs);
+      this.#timer.unref();
+    }
+  }
+
+  /** Stops listening and polling; in-flight loads finish on their own. */
+  stop(): void {
+    this.#unsubscribe?.();
+    this.#unsubscribe = null;
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = null;
+  }
+
+  /** The cached entry for a project token, without I/O; undefined when not cached. */
+  peekToken(token: string): ProjectEntry | undefined {
+    const id = this.#idByToken.get(token);
+    return id === undefined ? undefined : this.#byId.get(id);
+  }
+
+  /** The entry for a project token, loading it on a miss; null when no project has the token. */
+  async resolveToken(token: string): Promise<ProjectEntry | null> {
+    const cached = this.peekToken(token);
+    if (cached) return cached;
+    const unknownUntil = this.#unknownTokens.get(token);
+    if (unknownUntil !== undefined && unknownUntil > Date.now()) return null;
+    const project = await this.#opts.store.getProjectByApiToken(token);
+    if (!project) {
+      if (this.#unknownTokens.size >= UNKNOWN_TOKEN_MAX) this.#unknownTokens.clear();
+      this.#unknownTokens.set(token, Date.now() + UNKNOWN_TOKEN_TTL_MS);
+      return null;
+    }
+    return this.#byId.get(project.id) ?? this.#load(project.id);
+  }
+
+  /** The entry for a project id, loading it on a miss; null when the project does not exist. */
+  async get(projectId: number): Promise<ProjectEntry | null> {
+    return this.#byId.get(projectId) ?? this.#load(projectId);
+  }
+
+  /**
+   * Rebuilds a project's snapshot now (after a local write) and tells the other nodes. Resolves
+   * once this node serves the new revision.
+   */
+  async refresh(projectId: number): Promise<void> {
+    this.#unknownTokens.clear();
+    const entry = await this.#load(projectId);
+    await this.#opts.bus.publish({ projectId, revision: entry?.revision ?? null });
+  }
+
+  /** Compares every cached revision with the store's and rebuilds the ones that moved. */
+  async pollOnce(): Promise<void> {
+    if (this.#polling || this.#byId.size === 0) return;
+    this.#polling = true;
+    try {
+      const revisions = await this.#opts.store.listProjectRevisions();
+      const loads: Promise<unknown>[] = [];
+      for (const [id, entry] of this.#byId) {
+        const revision = revisions.get(id);
+        if (revision === undefined) this.#drop(id);
+        else if (revision !== entry.revision) loads.push(this.#load(id));
+      }
+      await Promise.all(loads);
+    } catch (err) {
+      this.#opts.log.warn({ err }, 'snapshot revision poll failed');
+    } finally {
+      this.#polling = false;
+    }
+  }
+
+  #onNotice(notice: ChangeNotice): void {
+    this.#unknownTokens.clear();
+    const entry = this.#byId.get(notice.projectId);
+    // Uncached projects load on first use; a notice about a revision we already serve is our own echo.
+    if (!entry || (notice.revision !== null && entry.revision >= notice.revision)) return;
+    void this.#load(notice.projectId);
+  }
+
+  /** One load per project at a time; a change noticed during a load triggers one more pass. */
+  #load(projectId: number): Promise<ProjectEntry | null> {
+    const inflight = this.#inflight.get(projectId);
+    if (inflight) {
+      this.#stale.add(projectId);
+      return inflight;
+    }
+    const run = (async () => {
+      try {
+        let entry: ProjectEntry | null;
+        do {
+          this.#stale.delete(projectId);
+          entry = await this.#build(projectId);
+        } while (this.#stale.has(projectId));
+        return entry;
+      } finally {
+        this.#inflight.delete(projectId);
+      }
+    })();
+    this.#inflight.set(projectId, run);
+    return run;
+  }
+
+  async #build(projectId: number): Promise<ProjectEntry | null> {
+    const { store, log, onRebuild } = this.#opts;
+    const current = this.#byId.get(projectId);
+    try {
+      const defs = await store.loadProjectDefinitions(projectId);
+      if (!defs) {
+        this.#drop(projectId);
+        return null;
+      }
+      // Same revision (or an older read racing a newer one): keep what is served.
+      if (current && defs.project.revision <= current.revision && defs.project.apiToken === current.project.apiToken) return current;
+      const entry = makeEntry(defs, compileSnapshot(toProjectDefs(defs)));
+      if (current && current.project.apiToken !== entry.project.apiToken) this.#idByToken.delete(current.project.apiToken);
+      this.#byId.set(projectId, entry);
+      this.#idByToken.set(entry.project.apiToken, projectId);
+      onRebuild?.('ok', this.#byId.size);
+      log.info({ projectId, revision: entry.revision, flags: defs.flags.length }, 'snapshot reloaded');
+      return entry;
+    } catch (err) {
+      onRebuild?.('error', this.#byId.size);
+      // Keep serving the previous snapshot; without one the caller sees the error.
+      log.error({ err, projectId }, 'snapshot rebuild failed');
+      if (current) return current;
+      throw err;
+    }
+  }
+
+  #drop(projectId: number): void {
+    const entry = this.#byId.get(projectId);
+    if (!entry) return;
+    this.#byId.delete(projectId);
+    this.#idByToken.delete(entry.project.apiToken);
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * @module metrics
+ * Every metric Vexil exports, declared in one place (STYLE §9). Names carry the `vexil_` prefix and
+ * base units; labels take only bounded values (route pattern, status class, outcome), never ids or tokens.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** The metric handles one app instance records into. */
+export interface Metrics {
+  readonly registry: Registry;
+  /** HTTP requests by route pattern, method and status class (2xx…5xx). */
+  readonly httpRequests: Counter<'route' | 'method' | 'status_class'>;
+  /** HTTP request duration in seconds, by route pattern. */
+  readonly httpDuration: Histogram<'route'>;
+  /** Flag decisions returned by /flags, by outcome (enabled, disabled, failed). */
+  readonly flagEvaluations: Counter<'outcome'>;
+  /** /flags requests by how they were answered: from the request only, or after a store lookup. */
+  readonly flagRequests: Counter<'source'>;
+  /** Per-request store lookups by result (ok, error, timeout). */
+  readonly storeLookups: Counter<'result'>;
+  /** Snapshot rebuilds by result (ok, error). */
+  readonly snapshotRebuilds: Counter<'result'>;
+  /** Projects with a compiled snapshot in memory. */
+  readonly snapshotsCached: Gauge;
+}
+
+/**
+ * Creates a fresh registry with every metric registered. One registry per app instance, so
+ * several apps in one process (tests) do not collide on names.
+ */
+export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
+  const registry = new Registry();
+  if (options.defaultMetrics) collectDefaultMetrics({ register: registry, prefix: 'vexil_' });
+  const registers = [registry];
+  return {
+    registry,
+    httpRequests: new Counter({
+      name: 'vexil_http_requests_total',
+      help: 'HTTP requests by route pattern, method and status class.',
+      labelNames: ['route', 'method', 'status_class'],
+      registers,
+    }),
+    httpDuration: new Histogram({
+      name: 'vexil_http_request_duration_seconds',
+      help: 'HTTP request duration in seconds, by route pattern.',
+      labelNames: ['route'],
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    }),
+    flagEvaluations: new Counter({
+      name: 'vexil_flag_evaluations_total',
+      help: 'Flag decisions returned by /flags, by outcome.',
+      labelNames: ['outcome'],
+      registers,
+    }),
+    flagRequests: new Counter({
+      name: 'vexil_flags_requests_total',
+      help: '/flags requests by data source: request only, or request plus a store lookup.',
+      labelNames: ['source'],
+      registers,
+    }),
+    storeLookups: new Counter({
+      name: 'vexil_store_lookups_total',
+      help: 'Per-request store lookups (persons, groups, overrides) by result.',
+      labelNames: ['result'],
+      registers,
+    }),
+    snapshotRebuilds: new Counter({
+      name: 'vexil_snapshot_rebuilds_total',
+      help: 'Compiled flag snapshot rebuilds by result.',
+      labelNames: ['result'],
+      registers,
+    }),
+    snapshotsCached: new Gauge({
+      name: 'vexil_snapshots_cached',
+      help: 'Projects with a compiled snapshot in memory.',
+      registers,
+    }),
+  };
+}
