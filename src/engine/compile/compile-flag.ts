@@ -1,0 +1,150 @@
+/**
+ * @module engine/compile/compile-flag
+ * One stored flag → its compiled form (spec §2, §4.2). Malformed definitions compile to a flag
+ * that fails with `flag_data_parsing_error` instead of throwing.
+ */
+import { utf8Bytes } from '../hash.ts';
+import type { ConditionDef, FlagDef, FlagFiltersDef } from '../types.ts';
+import {
+  type CompiledCondition,
+  type CompiledFlag,
+  type CompiledVariant,
+  FILTER_COHORT,
+  FILTER_ERROR,
+  FILTER_FLAG,
+} from './compiled-types.ts';
+import { compileFilter, type FilterScope } from './compile-filter.ts';
+
+class DefinitionError extends Error {}
+
+function isObject(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
+}
+
+function aggregationOf(x: unknown): number {
+  if (x === null || x === undefined) return -1;
+  if (typeof x === 'number' && Number.isInteger(x)) return x;
+  throw new DefinitionError('aggregation_group_type_index');
+}
+
+function compileCondition(
+  def: ConditionDef,
+  index: number,
+  flagAggregation: number,
+  variants: CompiledVariant[],
+  scope: FilterScope,
+): CompiledCondition {
+  if (!isObject(def)) throw new DefinitionError('condition');
+  // Present (even null) overrides the flag level; absent inherits it (spec §2).
+  const aggregation = Object.hasOwn(def, 'aggregation_group_type_index')
+    ? aggregationOf(def.aggregation_group_type_index)
+    : flagAggregation;
+  const pct = def.rollout_percentage ?? 100;
+  if (typeof pct !== 'number') throw new DefinitionError('rollout_percentage');
+  const props = def.properties ?? [];
+  if (!Array.isArray(props)) throw new DefinitionError('properties');
+  const compiled = props.map((p) => {
+    if (!isObject(p)) throw new DefinitionError('property');
+    return compileFilter(p as never, aggregation, false, scope);
+  });
+  // PostHog evaluates flag and property filters in order, cohort filters last (spec §4.3);
+  // a cohort reference that cannot resolve fails the flag once reached, so it goes first among them.
+  const cohortRank = (k: number) => (k === FILTER_ERROR ? 1 : k === FILTER_COHORT ? 2 : 0);
+  const filters = compiled
+    .map((f, i) => ({ f, i }))
+    .sort((a, b) => cohortRank(a.f.kind) - cohortRank(b.f.kind) || a.i - b.i)
+    .map((x) => x.f);
+  const variant = typeof def.variant === 'string' && variants.some((v) => v.key === def.variant) ? def.variant : null;
+  return { index, filters, rollout: pct, variant, aggregation };
+}
+
+function compileVariants(filters: FlagFiltersDef): CompiledVariant[] {
+  const list = filters.multivariate?.variants;
+  if (list === undefined || list === null) return [];
+  if (!Array.isArray(list)) throw new DefinitionError('multivariate');
+  let upper = 0;
+  return list.map((v) => {
+    if (!isObject(v) || typeof v.key !== 'string' || typeof v.rollout_percentage !== 'number') throw new DefinitionError('variant');
+    // Accumulate exactly as PostHog does (spec §3.2), so float edges land the same way.
+    upper += v.rollout_percentage / 100;
+    return { key: v.key, upper };
+  });
+}
+
+function compilePayloads(payloads: unknown): CompiledFlag['payloads'] {
+  const out: CompiledFlag['payloads'] = new Map();
+  if (!isObject(payloads)) return out;
+  for (const key of Object.keys(payloads)) {
+    const raw = payloads[key];
+    if (raw === null || raw === undefined) continue;
+    let value = raw;
+    if (typeof raw === 'string') {
+      try {
+        value = JSON.parse(raw);
+      } catch {
+        value = raw;
+      }
+    }
+    out.set(key, { raw, value });
+  }
+  return out;
+}
+
+/** Compiles one non-deleted flag. Never throws: a bad definition yields a failing flag. */
+export function compileFlag(def: FlagDef, ordinal: number, scope: FilterScope): CompiledFlag {
+  const flag: CompiledFlag = {
+    ordinal,
+    id: def.id,
+    key: def.key,
+    version: typeof def.version === 'number' ? def.version : 0,
+    active: def.active === true,
+    continuity: def.ensure_experience_continuity === true,
+    deviceBucketing: def.bucketing_identifier === 'device_id',
+    hashPrefix: utf8Bytes(`${def.key}.`),
+    aggregation: -1,
+    conditions: [],
+    variants: [],
+    payloads: new Map(),
+    enrollmentKey: null,
+    superCondition: null,
+    superKeys: [],
+    holdout: null,
+    runtime: def.evaluation_runtime === 'client' || def.evaluation_runtime === 'server' ? def.evaluation_runtime : 'all',
+    tags: Array.isArray(def.evaluation_tags) ? def.evaluation_tags.filter((t) => typeof t === 'string') : [],
+    dependencies: [],
+    missingDependency: false,
+    error: null,
+  };
+  try {
+    const filters = def.filters;
+    if (!isObject(filters)) throw new DefinitionError('filters');
+    flag.aggregation = aggregationOf(filters.aggregation_group_type_index);
+    flag.variants = compileVariants(filters);
+    flag.payloads = compilePayloads(filters.payloads);
+    const groups = filters.groups ?? [];
+    if (!Array.isArray(groups)) throw new DefinitionError('groups');
+    flag.conditions = groups.map((c, i) => compileCondition(c, i, flag.aggregation, flag.variants, scope));
+    if (filters.feature_enrollment === true) {
+      flag.enrollmentKey = `$feature_enrollment/${def.key}`;
+    } else if (Array.isArray(filters.super_groups) && filters.super_groups.length > 0) {
+      const first = filters.super_groups[0]!;
+      if (isObject(first) && Array.isArray(first.properties) && first.properties.length > 0) {
+        // Super groups always use person properties, even on group flags (spec §4.2).
+        flag.superCondition = compileCondition({ ...first, aggregation_group_type_index: null }, 0, -1, [], scope);
+        flag.superKeys = first.properties.map((p) => String((p as { key?: unknown }).key));
+      }
+    }
+    if (isObject(filters.holdout)) {
+      const pct = Math.min(100, Math.max(0, Number(filters.holdout.exclusion_percentage)));
+      if (Number.isNaN(pct)) throw new DefinitionError('holdout');
+      flag.holdout = { variant: `holdout-${filters.holdout.id}`, percentage: pct };
+    }
+    const conditions = flag.superCondition ? [...flag.conditions, flag.superCondition] : flag.conditions;
+    for (const c of conditions) for (const f of c.filters) if (f.kind === FILTER_FLAG) flag.dependencies.push(f.dependency);
+  } catch (err) {
+    if (!(err instanceof DefinitionError)) throw err;
+    flag.error = 'flag_data_parsing_error';
+    flag.conditions = [];
+  }
+  return flag;
+}

@@ -1,0 +1,104 @@
+/**
+ * @module engine/compile/compiled-types
+ * The compiled (evaluation-ready) form of a project's definitions. Everything that depends only
+ * on the definitions is worked out here once: parsed operator values, regexes, resolved
+ * aggregation, cohort trees, dependency order, the bytes of each flag's hash prefix.
+ */
+import type { CompiledOperator } from '../match/operators.ts';
+import type { FlagErrorCode } from '../types.ts';
+
+/** Three-valued logic: a condition can be decided, or need stored data. */
+export const FALSE = 0;
+export const TRUE = 1;
+export const UNKNOWN = 2;
+export type Tri = 0 | 1 | 2;
+
+export const FILTER_PERSON = 0;
+export const FILTER_GROUP = 1;
+export const FILTER_COHORT = 2;
+export const FILTER_FLAG = 3;
+/** A filter PostHog can never match (unknown type, in/not_in outside cohorts, …). */
+export const FILTER_NEVER = 4;
+/** A reference that fails the whole flag when reached (missing cohort, cohort parse error). */
+export const FILTER_ERROR = 5;
+
+export interface CompiledFilter {
+  kind: number;
+  key: string;
+  /** FILTER_GROUP: group type index whose properties are read (-1: none, always missing). */
+  groupTypeIndex: number;
+  /** FILTER_PERSON / FILTER_GROUP. */
+  op: CompiledOperator | null;
+  /** Inside cohort definitions: invert the result. */
+  negation: boolean;
+  /** FILTER_COHORT: slot of the cohort in the snapshot. */
+  cohortSlot: number;
+  /** FILTER_FLAG: ordinal of the dependency (-1 when it does not exist). */
+  dependency: number;
+  /** FILTER_FLAG: expected value (true, false, a variant string, or anything else ⇒ no match). */
+  expected: unknown;
+  /** FILTER_ERROR: the error the flag fails with. */
+  error: FlagErrorCode | null;
+}
+
+export interface CompiledCondition {
+  index: number;
+  /** Non-cohort filters in order, then cohort filters (PostHog defers cohorts, spec §4.3). */
+  filters: CompiledFilter[];
+  /** rollout_percentage / 100; 1 ⇒ no hashing. */
+  rollout: number;
+  /** Variant override, only when it names an existing variant. */
+  variant: string | null;
+  /** Resolved aggregation: group type index, or -1 for persons. */
+  aggregation: number;
+}
+
+export interface CompiledVariant {
+  key: string;
+  /** Upper bound (exclusive), accumulated as PostHog does: += pct/100 in order. */
+  upper: number;
+}
+
+export interface CompiledFlag {
+  ordinal: number;
+  id: number;
+  key: string;
+  version: number;
+  active: boolean;
+  continuity: boolean;
+  deviceBucketing: boolean;
+  /** UTF-8 of `key + "."`. */
+  hashPrefix: Uint8Array;
+  /** Flag-level aggregation (-1 persons). */
+  aggregation: number;
+  conditions: CompiledCondition[];
+  variants: CompiledVariant[];
+  /** Stored payloads by "true" / variant key, raw and parsed. */
+  payloads: Map<string, { raw: unknown; value: unknown }>;
+  /** New-form enrollment (`feature_enrollment: true`): the person property key. */
+  enrollmentKey: string | null;
+  /** Legacy super group (first of super_groups, when it has properties). */
+  superCondition: CompiledCondition | null;
+  superKeys: string[];
+  holdout: { variant: string; percentage: number } | null;
+  runtime: 'client' | 'server' | 'all';
+  tags: readonly string[];
+  /** Ordinals this flag depends on directly. */
+  dependencies: number[];
+  /** Part of a cycle, or depends (transitively) on a missing flag or a cycle. */
+  missingDependency: boolean;
+  /** The definition could not be compiled; the flag always fails with this code. */
+  error: FlagErrorCode | null;
+}
+
+/** A node of a dynamic cohort's property tree. */
+export type CohortNode =
+  | { group: true; and: boolean; children: CohortNode[] }
+  | { group: false; filter: CompiledFilter };
+
+export interface CompiledCohort {
+  id: number;
+  isStatic: boolean;
+  /** null: not parseable as a property tree ⇒ never a member (spec §6.3). */
+  root: CohortNode | null;
+}

@@ -1,0 +1,228 @@
+/**
+ * @module engine/evaluate
+ * Snapshot + request → one decision per flag, exactly as PostHog's server decides
+ * (`get_match`, spec §4.2), in dependency order, without I/O or clock reads.
+ */
+import type { FlagSnapshot } from './compile/compile-snapshot.ts';
+import { type CompiledFlag, FALSE, UNKNOWN } from './compile/compiled-types.ts';
+import { EvaluationRun, INCONCLUSIVE, NOT_EVALUATED, UNKNOWN_IDENTIFIER } from './evaluation-run.ts';
+import { hashBytes, SALT_NONE, SALT_VARIANT } from './hash.ts';
+import { conditionTri, FlagFailure } from './match-condition.ts';
+import { DESCRIPTIONS, matchedDescription, NO_MATCH_GROUPS_SKIPPED, PRIORITY } from './reasons.ts';
+import type { EvaluationContext, EvaluationResult, FlagErrorCode, FlagResult, ReasonCode } from './types.ts';
+
+const HOLDOUT_PREFIX = new TextEncoder().encode('holdout-');
+
+function result(
+  flag: CompiledFlag,
+  enabled: boolean,
+  variant: string | null,
+  reason: ReasonCode | FlagErrorCode,
+  conditionIndex: number | null,
+  description: string,
+  payloadKey: string | null,
+): FlagResult {
+  const payload = payloadKey === null ? undefined : flag.payloads.get(payloadKey);
+  return {
+    key: flag.key,
+    flagId: flag.id,
+    version: flag.version,
+    enabled,
+    variant,
+    payload: payload?.raw,
+    payloadValue: payload?.value,
+    reason,
+    conditionIndex,
+    description,
+    failed: false,
+    inconclusive: false,
+  };
+}
+
+function failed(flag: CompiledFlag, code: FlagErrorCode): FlagResult {
+  const r = result(flag, false, null, code, null, DESCRIPTIONS[code], null);
+  r.failed = true;
+  return r;
+}
+
+function inconclusive(flag: CompiledFlag): FlagResult {
+  const r = result(flag, false, null, 'no_condition_match', null, DESCRIPTIONS.no_condition_match, null);
+  r.inconclusive = true;
+  return r;
+}
+
+/** Bucket in [0,1]; an empty identifier is 0 without hashing, as in PostHog's `get_hash`. */
+function bucket(prefix: Uint8Array, id: Uint8Array, salt: Uint8Array): number {
+  return id.length === 0 ? 0 : hashBytes(prefix, id, salt);
+}
+
+function variantFor(flag: CompiledFlag, id: Uint8Array): string | null {
+  const variants = flag.variants;
+  if (variants.length === 0) return null;
+  const h = bucket(flag.hashPrefix, id, SALT_VARIANT);
+  for (let i = 0; i < variants.length; i++) if (h < variants[i]!.upper) return variants[i]!.key;
+  return null;
+}
+
+/** Early-access enrollment (spec §4.2 step 1): a result, null to go on, or undefined when unknown. */
+function enrollment(run: EvaluationRun, flag: CompiledFlag): FlagResult | null | undefined {
+  const props = run.ctx.personProperties;
+  if (flag.enrollmentKey !== null) {
+    if (Object.hasOwn(props, flag.enrollmentKey)) {
+      const v = props[flag.enrollmentKey];
+      const on = v === true || v === 'true';
+      return result(flag, on, null, 'super_condition_value', 0, DESCRIPTIONS.super_condition_value, on ? 'true' : null);
+    }
+    return run.loaded ? null : undefined;
+  }
+  if (flag.superCondition !== null) {
+    if (!flag.superKeys.some((k) => Object.hasOwn(props, k))) return run.loaded ? null : undefined;
+    const t = conditionTri(run, flag.superCondition);
+    if (t === UNKNOWN) return undefined;
+    let on = t !== FALSE;
+    if (on && flag.superCondition.rollout !== 100) {
+      const id = run.identifier(flag, -1, false);
+      if (id === UNKNOWN_IDENTIFIER) return undefined;
+      on = bucket(flag.hashPrefix, id, SALT_NONE) <= flag.superCondition.rollout / 100;
+    }
+    return result(flag, on, null, 'super_condition_value', 0, DESCRIPTIONS.super_condition_value, on ? 'true' : null);
+  }
+  return null;
+}
+
+/** PostHog's `get_match` for one flag. */
+function matchFlag(run: EvaluationRun, flag: CompiledFlag): FlagResult {
+  if (flag.error !== null) return failed(flag, flag.error);
+  if (flag.missingDependency) return result(flag, false, null, 'missing_dependency', null, DESCRIPTIONS.missing_dependency, null);
+
+  const early = enrollment(run, flag);
+  if (early === undefined) return inconclusive(flag);
+  if (early !== null) return early;
+
+  if (flag.holdout !== null) {
+    const pct = flag.holdout.percentage;
+    const id = run.identifier(flag, flag.aggregation, true) as Uint8Array;
+    // The holdout hash has no flag key and no empty-identifier shortcut (spec §3.3).
+    if (pct >= 100 || hashBytes(HOLDOUT_PREFIX, id, SALT_NONE) <= pct / 100) {
+      return result(flag, true, flag.holdout.variant, 'holdout_condition_value', null, DESCRIPTIONS.holdout_condition_value, flag.holdout.variant);
+    }
+  }
+
+  let best: ReasonCode = 'no_group_type';
+  let bestIndex: number | null = null;
+  let skippedGroup = false;
+  const conditions = flag.conditions;
+  for (let i = 0; i < conditions.length; i++) {
+    const condition = conditions[i]!;
+    const agg = condition.aggregation;
+    let reason: ReasonCode;
+    if (agg < 0 && flag.deviceBucketing && !run.hasDeviceId()) {
+      reason = 'out_of_rollout_bound';
+    } else if (agg >= 0 && run.groupKey(agg) === null) {
+      skippedGroup = true;
+      reason = 'no_group_type';
+    } else {
+      const t = conditionTri(run, condition);
+      // An open condition decides either this flag's match or its reason: nothing after it is final.
+      if (t === UNKNOWN) return inconclusive(flag);
+      if (t === FALSE) {
+        reason = 'no_condition_match';
+      } else {
+        let id: Uint8Array | null = null;
+        if (condition.rollout !== 100 || (condition.variant === null && flag.variants.length > 0)) {
+          const got = run.identifier(flag, agg, false);
+          if (got === UNKNOWN_IDENTIFIER) return inconclusive(flag);
+          id = got;
+        }
+        if (condition.rollout === 100 || bucket(flag.hashPrefix, id!, SALT_NONE) <= condition.rollout / 100) {
+          const variant = condition.variant ?? (id === null ? null : variantFor(flag, id));
+          return result(flag, true, variant, 'condition_match', i, matchedDescription(i), variant ?? 'true');
+        }
+        reason = 'out_of_rollout_bound';
+      }
+    }
+    if (PRIORITY[reason] >= PRIORITY[best]) {
+      best = reason;
+      bestIndex = i;
+    }
+  }
+  const description = best === 'no_condition_match' && skippedGroup ? NO_MATCH_GROUPS_SKIPPED : DESCRIPTIONS[best];
+  return result(flag, false, null, best, bestIndex, description, null);
+}
+
+/** Which flags the request asks for: active, runtime and tag filters, and flag_keys closure. */
+function selectFlags(snapshot: FlagSnapshot, ctx: EvaluationContext): Uint8Array {
+  const flags = snapshot.flags;
+  const selected = new Uint8Array(flags.length);
+  const runtime = ctx.runtime ?? 'all';
+  const contexts = ctx.evaluationContexts && ctx.evaluationContexts.length > 0 ? ctx.evaluationContexts : null;
+  for (let i = 0; i < flags.length; i++) {
+    const f = flags[i]!;
+    if (!f.active) continue;
+    if (runtime !== 'all' && f.runtime !== 'all' && f.runtime !== runtime) continue;
+    if (contexts !== null && f.tags.length > 0 && !f.tags.some((t) => contexts.includes(t))) continue;
+    selected[i] = 1;
+  }
+  if (ctx.flagKeys) {
+    // Requested keys plus their transitive dependencies (spec §4.1 step 2).
+    const wanted = new Uint8Array(flags.length);
+    const stack: number[] = [];
+    for (const key of ctx.flagKeys) {
+      const o = snapshot.ordinalByKey.get(key);
+      if (o !== undefined && !wanted[o]) {
+        wanted[o] = 1;
+        stack.push(o);
+      }
+    }
+    while (stack.length > 0) {
+      for (const d of flags[stack.pop()!]!.dependencies) {
+        if (d >= 0 && !wanted[d]) {
+          wanted[d] = 1;
+          stack.push(d);
+        }
+      }
+    }
+    for (let i = 0; i < flags.length; i++) selected[i] &= wanted[i]!;
+  }
+  return selected;
+}
+
+/**
+ * Evaluates the selected flags of a snapshot for one request. Pure and synchronous; never
+ * throws for bad definitions or inputs (those become failed flags). Flags that are not
+ * selected (inactive, filtered out) count as `false` for flags that depend on them.
+ */
+export function evaluateFlags(snapshot: FlagSnapshot, ctx: EvaluationContext): EvaluationResult {
+  const run = new EvaluationRun(snapshot, ctx);
+  const selected = selectFlags(snapshot, ctx);
+  const out: FlagResult[] = [];
+  let anyInconclusive = false;
+  let anyFailed = false;
+  const order = snapshot.order;
+  for (let k = 0; k < order.length; k++) {
+    const o = order[k]!;
+    const flag = snapshot.flags[o]!;
+    if (!selected[o]) {
+      run.values[o] = false;
+      continue;
+    }
+    let r: FlagResult;
+    try {
+      r = matchFlag(run, flag);
+    } catch (err) {
+      if (!(err instanceof FlagFailure)) throw err;
+      r = failed(flag, err.code);
+    }
+    if (r.inconclusive) {
+      anyInconclusive = true;
+      run.values[o] = INCONCLUSIVE;
+    } else if (r.failed) {
+      anyFailed = true;
+      run.values[o] = NOT_EVALUATED;
+    } else {
+      run.values[o] = r.enabled ? (r.variant ?? true) : false;
+    }
+    out.push(r);
+  }
+  return { flags: out, inconclusive: anyInconclusive, errors: anyFailed };
+}

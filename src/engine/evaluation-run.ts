@@ -1,0 +1,83 @@
+/**
+ * @module engine/evaluation-run
+ * Per-request state of one evaluation: the request, the values of flags evaluated so far (for
+ * dependencies), memoised cohort results, and the UTF-8 bytes of identifiers, each encoded once.
+ */
+import type { FlagSnapshot } from './compile/compile-snapshot.ts';
+import type { CompiledFlag } from './compile/compiled-types.ts';
+import { utf8Bytes } from './hash.ts';
+import type { EvaluationContext } from './types.ts';
+
+/** Flag value slot: not evaluated (failed or not yet). */
+export const NOT_EVALUATED: unique symbol = Symbol('not evaluated');
+/** Flag value slot: needs stored data. */
+export const INCONCLUSIVE: unique symbol = Symbol('inconclusive');
+export type FlagValue = boolean | string | typeof NOT_EVALUATED | typeof INCONCLUSIVE;
+
+/** The identifier cannot be known without stored data (experience-continuity override). */
+export const UNKNOWN_IDENTIFIER: unique symbol = Symbol('unknown identifier');
+
+const EMPTY = new Uint8Array(0);
+
+export class EvaluationRun {
+  readonly snapshot: FlagSnapshot;
+  readonly ctx: EvaluationContext;
+  readonly loaded: boolean;
+  readonly values: FlagValue[];
+  /** Cohort slot → tri-state result, -1 when not computed yet. */
+  readonly cohortMemo: Int8Array;
+  private distinctBytes: Uint8Array | null = null;
+  private anonBytes: Uint8Array | null = null;
+  private deviceBytes: Uint8Array | null = null;
+  private readonly groupBytes: (Uint8Array | null)[] = [];
+
+  constructor(snapshot: FlagSnapshot, ctx: EvaluationContext) {
+    this.snapshot = snapshot;
+    this.ctx = ctx;
+    this.loaded = ctx.storedDataLoaded;
+    this.values = new Array<FlagValue>(snapshot.flags.length).fill(NOT_EVALUATED);
+    this.cohortMemo = new Int8Array(snapshot.cohorts.length).fill(-1);
+  }
+
+  /**
+   * The group key sent for a group type index as PostHog hashes it: strings as they are,
+   * numbers in their JSON form; null when absent, empty or of another type (spec §4.2).
+   */
+  groupKey(groupTypeIndex: number): string | null {
+    const name = this.snapshot.groupTypeNames[groupTypeIndex];
+    if (name === undefined || !Object.hasOwn(this.ctx.groups, name)) return null;
+    const key = this.ctx.groups[name];
+    if (typeof key === 'string') return key === '' ? null : key;
+    if (typeof key === 'number' && Number.isFinite(key)) return JSON.stringify(key);
+    return null;
+  }
+
+  /** Bytes of the group key for an index (caller checked it exists). */
+  groupKeyBytes(groupTypeIndex: number): Uint8Array {
+    return (this.groupBytes[groupTypeIndex] ??= utf8Bytes(this.groupKey(groupTypeIndex) ?? ''));
+  }
+
+  hasDeviceId(): boolean {
+    return typeof this.ctx.deviceId === 'string' && this.ctx.deviceId !== '';
+  }
+
+  /**
+   * Bytes hashed for a person- or group-aggregated bucket (PostHog's `hashed_identifier`):
+   * group key; else device id for device bucketing; else, for continuity flags, the stored
+   * override, then `$anon_distinct_id`, then the distinct id. `forHoldout` skips stored
+   * overrides, as PostHog's holdout hash does.
+   */
+  identifier(flag: CompiledFlag, aggregation: number, forHoldout: boolean): Uint8Array | typeof UNKNOWN_IDENTIFIER {
+    if (aggregation >= 0) return this.groupKey(aggregation) === null ? EMPTY : this.groupKeyBytes(aggregation);
+    if (flag.deviceBucketing && this.hasDeviceId()) return (this.deviceBytes ??= utf8Bytes(this.ctx.deviceId!));
+    if (flag.continuity) {
+      if (!forHoldout) {
+        if (!this.loaded) return UNKNOWN_IDENTIFIER;
+        const override = this.ctx.hashKeyOverrides?.get(flag.key);
+        if (override !== undefined) return utf8Bytes(override);
+      }
+      if (typeof this.ctx.anonDistinctId === 'string') return (this.anonBytes ??= utf8Bytes(this.ctx.anonDistinctId));
+    }
+    return (this.distinctBytes ??= utf8Bytes(this.ctx.distinctId));
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * @module engine/person-properties
+ * Builds the person property map a request is evaluated against (spec §6.1).
+ */
+import type { Properties } from './types.ts';
+
+/** Properties whose `$initial_` counterpart PostHog back-fills when absent (spec §6.1). */
+const INITIAL_BACKFILL = [
+  '$app_build', '$app_name', '$app_namespace', '$app_version', '$browser', '$browser_version',
+  '$device_type', '$current_url', '$pathname', '$os', '$os_version', '$referring_domain', '$referrer',
+  '$screen_height', '$screen_width', '$viewport_height', '$viewport_width', '$raw_user_agent',
+  'utm_source', 'utm_medium', 'utm_campaign', 'utm_content', 'utm_term', 'gclid', 'gad_source',
+  'gclsrc', 'dclid', 'gbraid', 'wbraid', 'fbclid', 'msclkid', 'twclid', 'li_fat_id', 'mc_cid',
+  'igshid', 'ttclid', 'rdt_cid', 'epik', 'qclid', 'sccid', 'irclid', '_kx',
+].map((name) => [name, name.startsWith('$') ? `$initial_${name.slice(1)}` : `$initial_${name}`] as const);
+
+/**
+ * Merges stored person properties with the request's overrides (request wins key by key),
+ * sets `distinct_id`, and — once stored data is known — back-fills missing `$initial_*` keys.
+ *
+ * With `storedDataLoaded` false the back-fill is skipped: a stored `$initial_*` value might
+ * exist and would win, so a back-filled value would not be final; leaving the key absent
+ * makes the engine report "inconclusive" for filters on it instead.
+ *
+ * The result has a null prototype, so keys like `__proto__` are ordinary keys.
+ */
+export function buildPersonProperties(
+  stored: Properties | null,
+  overrides: Properties | null,
+  distinctId: string,
+  storedDataLoaded = true,
+): Record<string, unknown> {
+  const merged: Record<string, unknown> = Object.create(null);
+  if (stored) copyOwn(stored, merged);
+  merged.distinct_id = distinctId;
+  if (overrides) copyOwn(overrides, merged);
+  if (storedDataLoaded) {
+    for (const [name, initial] of INITIAL_BACKFILL) {
+      if (Object.hasOwn(merged, name) && !Object.hasOwn(merged, initial)) merged[initial] = merged[name];
+    }
+  }
+  return merged;
+}
+
+function copyOwn(from: Properties, to: Record<string, unknown>): void {
+  for (const key of Object.keys(from)) to[key] = from[key];
+}
