@@ -1,0 +1,83 @@
+/**
+ * @module store/sql-client
+ * The tiny SQL client both backends provide (porsager `postgres`, PGlite), so one SQL
+ * implementation of the Store runs on either, plus the parameter and error helpers it needs.
+ */
+
+/** One result row as the driver returns it (jsonb parsed, timestamptz as Date, int8 as string or number). */
+export type SqlRow = Record<string, unknown>;
+
+/** What a statement runs on: the pool, or one open transaction. */
+export interface SqlClient {
+  /** One statement with `$n` parameters; prepared and cached per connection where the driver can. */
+  query<T = SqlRow>(text: string, params?: readonly unknown[]): Promise<T[]>;
+  /** Several statements without parameters (migrations), sent with the simple protocol. */
+  exec(text: string): Promise<void>;
+}
+
+/** A backend connection: a client that can also open transactions and be closed. */
+export interface SqlDriver extends SqlClient {
+  /** Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. No nesting. */
+  transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** SQLSTATEs after which the whole transaction may simply be run again. */
+const RETRYABLE = new Set(['40P01', '40001']);
+
+/**
+ * Runs `fn` in a transaction, retrying a few times on deadlock or serialization failure: these
+ * are expected when concurrent ingestion batches touch the same persons in different orders.
+ */
+export async function withTransaction<T>(db: SqlDriver, fn: (tx: SqlClient) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await db.transaction(fn);
+    } catch (err) {
+      if (attempt >= 5 || !RETRYABLE.has(sqlState(err) ?? '')) throw err;
+    }
+  }
+}
+
+/** The SQLSTATE of a driver error, if it is one. */
+export function sqlState(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** True when `err` is a unique violation of the named constraint or index (both drivers' field names). */
+export function isUniqueViolation(err: unknown, constraint: string): boolean {
+  if (sqlState(err) !== '23505') return false;
+  const e = err as { constraint_name?: string; constraint?: string };
+  return (e.constraint_name ?? e.constraint) === constraint;
+}
+
+/** Matches an unescaped `\u0000` in JSON text (preceded by an even number of backslashes). */
+const NUL_ESCAPE = /(?<!\\)((?:\\\\)*)\\u0000/g;
+
+/**
+ * JSON text for a `$n::text::jsonb` parameter. Passed as text, not as an object, because the two
+ * drivers serialise object parameters differently. NUL characters become U+FFFD because jsonb
+ * rejects them, as PostHog's ingestion does (`sanitizeJsonbValue`).
+ */
+export function jsonText(value: unknown): string {
+  const text = JSON.stringify(value ?? null);
+  return text.includes('\\u0000') ? text.replace(NUL_ESCAPE, '$1\\ufffd') : text;
+}
+
+/** Escapes LIKE wildcards so user search text matches literally. */
+export function likeEscape(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+/** Quotes an identifier (schema name) for interpolation into SQL. */
+export function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** True when `s` can be cast to uuid; callers drop other strings instead of letting the cast fail. */
+export function isUuid(s: string): boolean {
+  return UUID_RE.test(s);
+}

@@ -1,0 +1,97 @@
+/**
+ * @module store/sql-store-projects
+ * Projects, their secret-token hashes and personal API keys.
+ */
+import type { PersonalApiKeyRow, ProjectRow } from './store.ts';
+import type { SqlClient } from './sql-client.ts';
+import { KEY_COLUMNS, PROJECT_COLUMNS, toPersonalApiKey, toProject } from './sql-rows.ts';
+
+/** Inserts a project; its revision starts at 1. */
+export async function createProject(
+  db: SqlClient,
+  input: { name: string; apiToken: string; secretTokenHash: string; timezone?: string },
+): Promise<ProjectRow> {
+  const [row] = await db.query(
+    `INSERT INTO projects (name, api_token, secret_token_hash, timezone)
+     VALUES ($1, $2, $3, $4) RETURNING ${PROJECT_COLUMNS}`,
+    [input.name, input.apiToken, input.secretTokenHash, input.timezone ?? 'UTC'],
+  );
+  return toProject(row);
+}
+
+export async function listProjects(db: SqlClient): Promise<ProjectRow[]> {
+  return (await db.query(`SELECT ${PROJECT_COLUMNS} FROM projects ORDER BY id`)).map(toProject);
+}
+
+export async function getProject(db: SqlClient, id: number): Promise<ProjectRow | null> {
+  if (!Number.isSafeInteger(id) || id <= 0 || id > 2 ** 31 - 1) return null;
+  const [row] = await db.query(`SELECT ${PROJECT_COLUMNS} FROM projects WHERE id = $1`, [id]);
+  return row ? toProject(row) : null;
+}
+
+export async function getProjectByApiToken(db: SqlClient, apiToken: string): Promise<ProjectRow | null> {
+  const [row] = await db.query(`SELECT ${PROJECT_COLUMNS} FROM projects WHERE api_token = $1`, [apiToken]);
+  return row ? toProject(row) : null;
+}
+
+/** Primary then backup hash, without nulls. */
+export async function getProjectSecretHashes(db: SqlClient, projectId: number): Promise<string[]> {
+  const [row] = await db.query<{ p: string | null; b: string | null }>(
+    'SELECT secret_token_hash AS p, secret_token_backup_hash AS b FROM projects WHERE id = $1',
+    [projectId],
+  );
+  return row ? [row.p, row.b].filter((h): h is string => typeof h === 'string') : [];
+}
+
+/**
+ * Rotates the secret: the new hash becomes primary and the old primary the backup, as PostHog's
+ * `rotate_secret_token` does, so SDKs holding the old key keep working until it is dropped.
+ */
+export async function setProjectSecretHash(db: SqlClient, projectId: number, hash: string): Promise<void> {
+  await db.query(
+    `UPDATE projects SET secret_token_backup_hash = secret_token_hash, secret_token_hash = $2 WHERE id = $1`,
+    [projectId, hash],
+  );
+}
+
+export async function createPersonalApiKey(
+  db: SqlClient,
+  input: { label: string; keyHash: string; scopes: string[]; scopedProjects: number[] | null },
+): Promise<PersonalApiKeyRow> {
+  const [row] = await db.query(
+    `INSERT INTO personal_api_keys (label, key_hash, scopes, scoped_projects)
+     VALUES ($1, $2, $3::text[], $4::int[]) RETURNING ${KEY_COLUMNS}`,
+    [input.label, input.keyHash, input.scopes, input.scopedProjects],
+  );
+  return toPersonalApiKey(row);
+}
+
+/** Insert-if-absent by hash; concurrent callers both get the one row. */
+export async function ensurePersonalApiKey(
+  db: SqlClient,
+  input: { label: string; keyHash: string; scopes: string[] },
+): Promise<PersonalApiKeyRow> {
+  await db.query(
+    `INSERT INTO personal_api_keys (label, key_hash, scopes) VALUES ($1, $2, $3::text[])
+     ON CONFLICT (key_hash) DO NOTHING`,
+    [input.label, input.keyHash, input.scopes],
+  );
+  const row = await getPersonalApiKeyByHash(db, input.keyHash);
+  if (!row) throw new Error('personal API key vanished right after insert');
+  return row;
+}
+
+export async function getPersonalApiKeyByHash(db: SqlClient, keyHash: string): Promise<PersonalApiKeyRow | null> {
+  const [row] = await db.query(`SELECT ${KEY_COLUMNS} FROM personal_api_keys WHERE key_hash = $1`, [keyHash]);
+  return row ? toPersonalApiKey(row) : null;
+}
+
+export async function countPersonalApiKeys(db: SqlClient): Promise<number> {
+  const [row] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM personal_api_keys');
+  return Number(row?.n ?? 0);
+}
+
+/** Bumps the project's revision; called inside every definition-changing transaction. */
+export async function bumpRevision(tx: SqlClient, projectId: number): Promise<void> {
+  await tx.query('UPDATE projects SET revision = revision + 1 WHERE id = $1', [projectId]);
+}

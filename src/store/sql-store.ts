@@ -1,0 +1,91 @@
+/**
+ * @module store/sql-store
+ * The one SQL implementation of Store, over a SqlDriver that PostgreSQL and PGlite both provide.
+ * Each method delegates to the module of its noun (sql-store-flags.ts, sql-store-persons.ts, …).
+ */
+import { VexilError } from '../errors.ts';
+import type { Store } from './store.ts';
+import type { SqlDriver } from './sql-client.ts';
+import { runMigrations } from './migrate.ts';
+import * as projects from './sql-store-projects.ts';
+import * as flags from './sql-store-flags.ts';
+import * as cohorts from './sql-store-cohorts.ts';
+import * as persons from './sql-store-persons.ts';
+import * as merge from './sql-store-merge.ts';
+import * as groups from './sql-store-groups.ts';
+import * as evaluation from './sql-store-evaluation.ts';
+import * as bulk from './sql-store-import.ts';
+
+type P<K extends keyof Store> = Parameters<Store[K]>;
+
+/**
+ * Store over SQL. Construct with a driver whose connections already use `schema` as their
+ * search_path (when given); `migrate()` creates that schema.
+ */
+export class SqlStore implements Store {
+  readonly #db: SqlDriver;
+  readonly #schema: string | undefined;
+
+  constructor(db: SqlDriver, options: { schema?: string } = {}) {
+    this.#db = db;
+    this.#schema = options.schema;
+  }
+
+  async migrate(): Promise<void> {
+    await runMigrations(this.#db, this.#schema);
+  }
+
+  /** Throws VXL_STORE_UNAVAILABLE (with the driver error as cause) when the database does not answer. */
+  async ping(): Promise<void> {
+    try {
+      await this.#db.query('SELECT 1 AS ok');
+    } catch (cause) {
+      throw new VexilError('VXL_STORE_UNAVAILABLE', { cause });
+    }
+  }
+
+  close(): Promise<void> {
+    return this.#db.close();
+  }
+
+  createProject = (...a: P<'createProject'>) => projects.createProject(this.#db, ...a);
+  listProjects = () => projects.listProjects(this.#db);
+  getProject = (...a: P<'getProject'>) => projects.getProject(this.#db, ...a);
+  getProjectByApiToken = (...a: P<'getProjectByApiToken'>) => projects.getProjectByApiToken(this.#db, ...a);
+  getProjectSecretHashes = (...a: P<'getProjectSecretHashes'>) => projects.getProjectSecretHashes(this.#db, ...a);
+  setProjectSecretHash = (...a: P<'setProjectSecretHash'>) => projects.setProjectSecretHash(this.#db, ...a);
+  createPersonalApiKey = (...a: P<'createPersonalApiKey'>) => projects.createPersonalApiKey(this.#db, ...a);
+  ensurePersonalApiKey = (...a: P<'ensurePersonalApiKey'>) => projects.ensurePersonalApiKey(this.#db, ...a);
+  getPersonalApiKeyByHash = (...a: P<'getPersonalApiKeyByHash'>) => projects.getPersonalApiKeyByHash(this.#db, ...a);
+  countPersonalApiKeys = () => projects.countPersonalApiKeys(this.#db);
+
+  listFlags = (...a: P<'listFlags'>) => flags.listFlags(this.#db, ...a);
+  getFlag = (...a: P<'getFlag'>) => flags.getFlag(this.#db, ...a);
+  getFlagByKey = (...a: P<'getFlagByKey'>) => flags.getFlagByKey(this.#db, ...a);
+  createFlag = (...a: P<'createFlag'>) => flags.createFlag(this.#db, ...a);
+  updateFlag = (...a: P<'updateFlag'>) => flags.updateFlag(this.#db, ...a);
+  listFlagActivity = (...a: P<'listFlagActivity'>) => flags.listFlagActivity(this.#db, ...a);
+
+  listCohorts = (...a: P<'listCohorts'>) => cohorts.listCohorts(this.#db, ...a);
+  getCohort = (...a: P<'getCohort'>) => cohorts.getCohort(this.#db, ...a);
+  createCohort = (...a: P<'createCohort'>) => cohorts.createCohort(this.#db, ...a);
+  updateCohort = (...a: P<'updateCohort'>) => cohorts.updateCohort(this.#db, ...a);
+  addStaticCohortMembers = (...a: P<'addStaticCohortMembers'>) => cohorts.addStaticCohortMembers(this.#db, ...a);
+  removeStaticCohortMember = (...a: P<'removeStaticCohortMember'>) => cohorts.removeStaticCohortMember(this.#db, ...a);
+
+  loadProjectDefinitions = (...a: P<'loadProjectDefinitions'>) => evaluation.loadProjectDefinitions(this.#db, ...a);
+  listProjectRevisions = () => evaluation.listProjectRevisions(this.#db);
+  loadEvaluationData = (...a: P<'loadEvaluationData'>) => evaluation.loadEvaluationData(this.#db, ...a);
+  writeHashKeyOverrides = (...a: P<'writeHashKeyOverrides'>) => evaluation.writeHashKeyOverrides(this.#db, ...a);
+
+  getGroupTypeMapping = (...a: P<'getGroupTypeMapping'>) => groups.getGroupTypeMapping(this.#db, ...a);
+  ensureGroupTypeIndex = (...a: P<'ensureGroupTypeIndex'>) => groups.ensureGroupTypeIndex(this.#db, ...a);
+  upsertGroup = (...a: P<'upsertGroup'>) => groups.upsertGroup(this.#db, ...a);
+  getGroup = (...a: P<'getGroup'>) => groups.getGroup(this.#db, ...a);
+
+  applyPersonUpdates = (...a: P<'applyPersonUpdates'>) => persons.applyPersonUpdates(this.#db, ...a);
+  mergePersons = (...a: P<'mergePersons'>) => merge.mergePersons(this.#db, ...a);
+  getPersonByDistinctId = (...a: P<'getPersonByDistinctId'>) => persons.getPersonByDistinctId(this.#db, ...a);
+  deletePerson = (...a: P<'deletePerson'>) => persons.deletePerson(this.#db, ...a);
+  importPersons = (...a: P<'importPersons'>) => bulk.importPersons(this.#db, ...a);
+}

@@ -1,0 +1,89 @@
+/**
+ * @module test/helpers/db
+ * Opens a migrated store for a test file: PostgreSQL in a fresh schema, or PGlite in a fresh
+ * temp dir. Never skips: an unreachable PostgreSQL fails the test with a message saying so.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import postgres from 'postgres';
+import { openStore, type OpenStoreOptions } from '../../src/store/open-store.ts';
+import type { Store } from '../../src/store/store.ts';
+
+/** The shared test database (STYLE §10); VEXIL_TEST_DATABASE_URL overrides it. */
+export const TEST_DATABASE_URL = process.env.VEXIL_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+export type StoreKind = 'postgres' | 'embedded';
+
+export interface TestStore {
+  store: Store;
+  kind: StoreKind;
+  /** What `openStore` was called with: open a second store on the same data with these. */
+  options: OpenStoreOptions;
+  /** Closes the store, then drops the schema (postgres) or deletes the directory (embedded). */
+  cleanup(): Promise<void>;
+}
+
+/** Throws a clear error when PostgreSQL cannot be reached, instead of a bare ECONNREFUSED later. */
+async function assertPostgresReachable(url: string): Promise<void> {
+  const sql = postgres(url, { max: 1, connect_timeout: 5, onnotice: () => {} });
+  try {
+    await sql`SELECT 1`;
+  } catch (err) {
+    throw new Error(`PostgreSQL is unreachable at ${url} (integration tests need it running): ${(err as Error).message}`, { cause: err });
+  } finally {
+    await sql.end({ timeout: 1 });
+  }
+}
+
+/** Drops a test schema with everything in it. */
+export async function dropSchema(url: string, schema: string): Promise<void> {
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    await sql.unsafe(`DROP SCHEMA IF EXISTS "${schema.replace(/"/g, '""')}" CASCADE`);
+  } finally {
+    await sql.end({ timeout: 1 });
+  }
+}
+
+/** A unique schema name such as `vexil_t_1a2b3c4d5e6f`. */
+export function uniqueSchemaName(): string {
+  return `vexil_t_${randomBytes(6).toString('hex')}`;
+}
+
+/**
+ * A migrated store of the given kind with its own isolated data. Call `cleanup()` in `after`.
+ * `options` lets a test reopen the same data (e.g. close + reopen, or a second node).
+ */
+export async function openTestStore(kind: StoreKind, extra: { poolSize?: number } = {}): Promise<TestStore> {
+  if (kind === 'postgres') {
+    await assertPostgresReachable(TEST_DATABASE_URL);
+    const schema = uniqueSchemaName();
+    const options: OpenStoreOptions = { databaseUrl: TEST_DATABASE_URL, dataDir: '', schema, poolSize: extra.poolSize ?? 4 };
+    const store = await openStore(options);
+    await store.migrate();
+    return {
+      store,
+      kind,
+      options,
+      cleanup: async () => {
+        await store.close().catch(() => {});
+        await dropSchema(TEST_DATABASE_URL, schema);
+      },
+    };
+  }
+  const dataDir = await mkdtemp(join(tmpdir(), 'vexil-test-'));
+  const options: OpenStoreOptions = { dataDir };
+  const store = await openStore(options);
+  await store.migrate();
+  return {
+    store,
+    kind,
+    options,
+    cleanup: async () => {
+      await store.close().catch(() => {});
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
