@@ -32,6 +32,7 @@ export const codes = {
   VXL_MEDIA_TYPE_UNSUPPORTED: { status: 415, message: 'Unsupported media type in request.' },
   VXL_FIELD_REQUIRED: { status: 400, message: 'This field is required.' },
   VXL_FIELD_NULL: { status: 400, message: 'This field may not be null.' },
+  VXL_FIELD_BLANK: { status: 400, message: 'This field may not be blank.' },
   VXL_FIELD_UNKNOWN: { status: 400, message: 'Unknown field.' },
   VXL_FIELD_TOO_LONG: { status: 400, message: 'Ensure this field has fewer characters.' },
   VXL_CHOICE_INVALID: { status: 400, message: 'Not a valid choice.' },

@@ -1,0 +1,29 @@
+/**
+ * @module admin/deps
+ * What the admin API is given by the composition root, and the change notice it sends after
+ * every successful write.
+ */
+import type { FastifyRequest } from 'fastify';
+import type { Store } from '../store/store.ts';
+
+/** Dependencies of the admin API plugin. */
+export interface AdminDeps {
+  store: Store;
+  /**
+   * Called after every successful change to a project's flags or cohorts (and after a project is
+   * created or its secret rotated), so snapshots can be rebuilt. A failure here is logged, never
+   * turned into an error response: the write itself has succeeded.
+   */
+  onDefinitionsChanged(projectId: number): void | Promise<void>;
+  /** Largest accepted request body in bytes; default 1 MiB. */
+  bodyLimitBytes?: number;
+}
+
+/** Sends the change notice; logs (at `error`) and swallows a failing listener. */
+export async function notifyChanged(deps: AdminDeps, projectId: number, req: FastifyRequest): Promise<void> {
+  try {
+    await deps.onDefinitionsChanged(projectId);
+  } catch (err) {
+    req.log.error({ err, projectId }, 'definitions change notice failed');
+  }
+}

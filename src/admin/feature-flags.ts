@@ -1,0 +1,235 @@
+/**
+ * @module admin/feature-flags
+ * `/api/projects/:id/feature_flags/` (spec §8.1): list, create, retrieve, PATCH/PUT (soft delete
+ * through `{"deleted": true}`), DELETE ⇒ 405, plus `/activity/` and `/dependent_flags/`.
+ * Every write goes through the store (which bumps `version` and logs activity), then notifies.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { VexilError, isVexilError } from '../errors.ts';
+import type { FlagFiltersDef } from '../engine/types.ts';
+import type { FlagRow, FlagWrite, ProjectDefinitionsRow, Store } from '../store/store.ts';
+import { projectRoute, type ProjectContext } from './auth.ts';
+import { parseWith, requireObject } from './body.ts';
+import { flagCohortIds } from './cohort-graph.ts';
+import { notifyChanged, type AdminDeps } from './deps.ts';
+import { dependentFlags, describeFlags, disabledDependencies } from './flag-dependencies.ts';
+import { flagCreateSchema, flagPatchSchema, type FlagBody } from './flag-schema.ts';
+import { validateFlagFilters } from './flag-validation.ts';
+import { absoluteUrl, intParam, limitOffset, paginate } from './pagination.ts';
+import { addResource, methodNotAllowed } from './router.ts';
+import { serializeActivity, serializeFlag } from './serializers.ts';
+
+const KEY_PATTERN = /^[a-zA-Z0-9_-]+$/;
+
+/** Stored when a flag is created without `filters` (PostHog `get_filters` legacy default: 100 %). */
+const DEFAULT_FILTERS: FlagFiltersDef = { groups: [{ properties: [], rollout_percentage: null }] };
+
+function flagIdParam(req: FastifyRequest): number {
+  const raw = (req.params as Record<string, string | undefined>).flagId ?? '';
+  if (!/^\d{1,15}$/.test(raw)) throw new VexilError('VXL_NOT_FOUND');
+  return Number(raw);
+}
+
+async function getFlagOr404(store: Store, projectId: number, req: FastifyRequest): Promise<FlagRow> {
+  const flag = await store.getFlag(projectId, flagIdParam(req));
+  if (flag === null) throw new VexilError('VXL_NOT_FOUND');
+  return flag;
+}
+
+async function definitionsOf(store: Store, projectId: number): Promise<ProjectDefinitionsRow> {
+  const defs = await store.loadProjectDefinitions(projectId);
+  if (defs === null) throw new VexilError('VXL_NOT_FOUND');
+  return defs;
+}
+
+/** Names of the cohorts the flags reference, for `cohort_name` on output. */
+async function cohortNames(store: Store, projectId: number, flags: readonly FlagRow[]): Promise<Map<number, string>> {
+  const ids = new Set(flags.flatMap((f) => flagCohortIds(f.filters)));
+  const rows = await Promise.all([...ids].map((id) => store.getCohort(projectId, id)));
+  return new Map(rows.filter((c) => c !== null).map((c) => [c.id, c.name]));
+}
+
+async function respondFlag(store: Store, projectId: number, flag: FlagRow): Promise<Record<string, unknown>> {
+  return serializeFlag(flag, await cohortNames(store, projectId, [flag]));
+}
+
+/** PostHog's `validate_key`: unique among non-deleted flags of the project first, then the format. */
+async function validateKey(store: Store, projectId: number, key: string, selfId: number | null): Promise<void> {
+  const existing = await store.getFlagByKey(projectId, key);
+  if (existing !== null && !existing.deleted && existing.id !== selfId) {
+    throw new VexilError('VXL_FLAG_KEY_EXISTS', { attr: 'key' });
+  }
+  if (!KEY_PATTERN.test(key)) throw new VexilError('VXL_FLAG_KEY_INVALID', { attr: 'key' });
+}
+
+/** Fields Vexil accepts only in their `false` form, and the tags rule. */
+function validateExtras(body: FlagBody, storedTags: readonly string[]): void {
+  if (body.is_remote_configuration === true) {
+    throw new VexilError('VXL_VALIDATION', { message: 'Remote configuration flags are not supported by Vexil.', attr: 'is_remote_configuration' });
+  }
+  if (body.has_encrypted_payloads === true) {
+    throw new VexilError('VXL_VALIDATION', { message: 'Encrypted payloads are not supported by Vexil.', attr: 'has_encrypted_payloads' });
+  }
+  const tags = new Set(body.tags ?? storedTags);
+  const invalid = [...new Set(body.evaluation_tags ?? [])].filter((t) => !tags.has(t)).sort();
+  if (invalid.length > 0) {
+    throw new VexilError('VXL_VALIDATION', { message: `Evaluation tags must be a subset of tags. Invalid evaluation tags: ${invalid.join(', ')}` });
+  }
+}
+
+/** Body fields → store write (undefined leaves a field as is). */
+function toWrite(body: FlagBody, filters: FlagFiltersDef | undefined): FlagWrite {
+  const dedupe = (xs: string[] | undefined) => (xs === undefined ? undefined : [...new Set(xs)]);
+  return {
+    key: body.key,
+    name: body.name,
+    filters,
+    active: body.active,
+    deleted: body.deleted,
+    ensureExperienceContinuity: body.ensure_experience_continuity === undefined ? undefined : (body.ensure_experience_continuity ?? false),
+    tags: dedupe(body.tags),
+    evaluationTags: dedupe(body.evaluation_tags),
+    evaluationRuntime: body.evaluation_runtime === undefined ? undefined : (body.evaluation_runtime ?? 'all'),
+    bucketingIdentifier: body.bucketing_identifier,
+  };
+}
+
+/** The store reports a duplicate key (e.g. a concurrent create) as VXL_FLAG_KEY_EXISTS: give it attr "key". */
+async function keyAttr<T>(write: Promise<T>): Promise<T> {
+  try {
+    return await write;
+  } catch (err) {
+    if (isVexilError(err) && err.code === 'VXL_FLAG_KEY_EXISTS') throw new VexilError('VXL_FLAG_KEY_EXISTS', { attr: 'key', cause: err });
+    throw err;
+  }
+}
+
+/** PostHog refuses to delete, disable or enable a flag when that would break a dependency. */
+function checkTransitions(flag: FlagRow, body: FlagBody, filters: FlagFiltersDef | undefined, defs: ProjectDefinitionsRow): void {
+  const fail = (message: string) => new VexilError('VXL_VALIDATION', { message });
+  if (body.deleted === true && !flag.deleted) {
+    const dependents = dependentFlags(flag.id, defs.flags);
+    if (dependents.length > 0) {
+      throw fail(`Cannot delete this feature flag because other flags depend on it: ${describeFlags(dependents)}. Please update or delete the dependent flags first.`);
+    }
+  }
+  if (body.active === false && flag.active) {
+    const dependents = dependentFlags(flag.id, defs.flags);
+    if (dependents.length > 0) {
+      throw fail(`Cannot disable this feature flag because other flags depend on it: ${describeFlags(dependents)}. Please update or disable the dependent flags first.`);
+    }
+  }
+  if (body.active === true && !flag.active) {
+    const disabled = disabledDependencies(filters ?? flag.filters, defs.flags);
+    if (disabled.length > 0) {
+      throw fail(`Cannot enable this feature flag because it depends on disabled flags: ${describeFlags(disabled)}. Please enable the dependency flags first.`);
+    }
+  }
+}
+
+/** `active` query parameter: "true" / "false"; PostHog's "STALE" needs usage data Vexil does not keep. */
+function activeParam(req: FastifyRequest): boolean | undefined {
+  const raw = (req.query as Record<string, unknown>).active;
+  if (raw === undefined || raw === '') return undefined;
+  if (raw === 'true' || raw === 'false') return raw === 'true';
+  throw new VexilError('VXL_CHOICE_INVALID', { message: `"${String(raw)}" is not a valid choice (expected true or false; STALE is not supported).`, attr: 'active' });
+}
+
+/** Registers the feature-flag routes on an `/api`-prefixed instance. */
+export function registerFlagRoutes(app: FastifyInstance, deps: AdminDeps): void {
+  const { store } = deps;
+  const read = (h: (req: FastifyRequest, reply: FastifyReply, ctx: ProjectContext) => Promise<unknown>) => projectRoute(store, 'feature_flag:read', h);
+  const write = (h: (req: FastifyRequest, reply: FastifyReply, ctx: ProjectContext) => Promise<unknown>) => projectRoute(store, 'feature_flag:write', h);
+  const notAllowed = projectRoute(store, null, async (req) => methodNotAllowed(req));
+
+  const list = read(async (req, _reply, { project }) => {
+    const { limit, offset } = limitOffset(req);
+    const search = (req.query as Record<string, unknown>).search;
+    const { count, rows } = await store.listFlags(project.id, {
+      search: typeof search === 'string' && search !== '' ? search : undefined,
+      active: activeParam(req),
+      limit,
+      offset,
+    });
+    const names = await cohortNames(store, project.id, rows);
+    return paginate(req, count, limit, offset, rows.map((r) => serializeFlag(r, names)));
+  });
+
+  const create = write(async (req, reply, { project, actor }) => {
+    const body = parseWith(flagCreateSchema, requireObject(req.body));
+    await validateKey(store, project.id, body.key, null);
+    const defs = await definitionsOf(store, project.id);
+    const filters = body.filters === undefined
+      ? DEFAULT_FILTERS
+      : validateFlagFilters(body.filters, { method: 'POST', flag: { id: null, key: body.key }, definitions: defs });
+    validateExtras(body, []);
+    const given = toWrite(body, filters);
+    const flagWrite = {
+      ...given,
+      key: body.key,
+      name: given.name ?? '',
+      active: given.active ?? true,
+      deleted: undefined,
+      ensureExperienceContinuity: given.ensureExperienceContinuity ?? false,
+      tags: given.tags ?? [],
+      evaluationTags: given.evaluationTags ?? [],
+      evaluationRuntime: given.evaluationRuntime ?? 'all',
+      bucketingIdentifier: given.bucketingIdentifier ?? null,
+    };
+    const row = await keyAttr(store.createFlag(project.id, flagWrite, actor));
+    await notifyChanged(deps, project.id, req);
+    reply.code(201);
+    return respondFlag(store, project.id, row);
+  });
+
+  const update = (method: 'PATCH' | 'PUT') => write(async (req, _reply, { project, actor }) => {
+    const flag = await getFlagOr404(store, project.id, req);
+    const body = parseWith(method === 'PUT' ? flagCreateSchema : flagPatchSchema, requireObject(req.body));
+    if (body.version !== undefined && body.version !== flag.version) {
+      throw new VexilError('VXL_CONFLICT', { message: 'The feature flag was updated by another user since you started editing it. Please refresh and try again.' });
+    }
+    if (body.key !== undefined) await validateKey(store, project.id, body.key, flag.id);
+    if (body.deleted === false && flag.deleted && body.key === undefined) await validateKey(store, project.id, flag.key, flag.id);
+    const defs = await definitionsOf(store, project.id);
+    let filters: FlagFiltersDef | undefined;
+    // PostHog ignores a PATCH whose `filters` has no `groups` (`validate_filters` returns the stored ones).
+    if (body.filters !== undefined && (method === 'PUT' || 'groups' in body.filters)) {
+      filters = validateFlagFilters(body.filters, { method, flag: { id: flag.id, key: flag.key }, definitions: defs });
+    }
+    validateExtras(body, flag.tags);
+    checkTransitions(flag, body, filters, defs);
+    const row = await keyAttr(store.updateFlag(project.id, flag.id, toWrite(body, filters), actor));
+    if (row === null) throw new VexilError('VXL_NOT_FOUND');
+    await notifyChanged(deps, project.id, req);
+    return respondFlag(store, project.id, row);
+  });
+
+  const retrieve = read(async (req, _reply, { project }) => respondFlag(store, project.id, await getFlagOr404(store, project.id, req)));
+
+  const activity = read(async (req, _reply, { project }) => {
+    const flag = await getFlagOr404(store, project.id, req);
+    const query = req.query as Record<string, unknown>;
+    const limit = Math.min(intParam(query, 'limit', 10, 1), 1000);
+    const page = intParam(query, 'page', 1, 1);
+    const { count, rows } = await store.listFlagActivity(project.id, flag.id, { limit, offset: (page - 1) * limit });
+    return {
+      results: rows.map((r) => serializeActivity(r, flag.key)),
+      next: page * limit < count ? absoluteUrl(req, { page: String(page + 1), limit: String(limit) }) : null,
+      previous: page > 1 ? absoluteUrl(req, { page: String(page - 1), limit: String(limit) }) : null,
+      total_count: count,
+    };
+  });
+
+  const dependents = read(async (req, _reply, { project }) => {
+    const flag = await getFlagOr404(store, project.id, req);
+    const defs = await definitionsOf(store, project.id);
+    return dependentFlags(flag.id, defs.flags).map((f) => ({ id: f.id, key: f.key, name: f.name || f.key }));
+  });
+
+  const base = '/projects/:projectId/feature_flags/';
+  addResource(app, base, { GET: list, POST: create }, notAllowed);
+  // DELETE is not registered: hard delete is forbidden (PostHog ForbidDestroyModel ⇒ 405).
+  addResource(app, `${base}:flagId/`, { GET: retrieve, PATCH: update('PATCH'), PUT: update('PUT') }, notAllowed);
+  addResource(app, `${base}:flagId/activity/`, { GET: activity }, notAllowed);
+  addResource(app, `${base}:flagId/dependent_flags/`, { GET: dependents }, notAllowed);
+}

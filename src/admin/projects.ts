@@ -1,0 +1,126 @@
+/**
+ * @module admin/projects
+ * Projects and personal API keys (spec §8.3): `/api/projects/` (list, create), `/api/projects/:id/`
+ * (incl. `@current`), `PATCH /api/projects/:id/rotate_secret_token/` and `POST /api/personal_api_keys/`.
+ * Secrets are generated here, returned once, and stored only as SHA-256 hashes.
+ */
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { generateToken, hashSecret } from '../auth/keys.ts';
+import { VexilError } from '../errors.ts';
+import type { PersonalApiKeyRow, ProjectRow, Store } from '../store/store.ts';
+import { isKnownScope, keyRoute, projectRoute, scopeGranted, visibleProjects } from './auth.ts';
+import { parseWith, requireObject } from './body.ts';
+import { notifyChanged, type AdminDeps } from './deps.ts';
+import { limitOffset, paginate } from './pagination.ts';
+import { addResource, methodNotAllowed } from './router.ts';
+import { serializePersonalApiKey, serializeProject } from './serializers.ts';
+
+/** Whether `zone` is an IANA time zone this runtime knows. */
+export function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const projectCreateSchema = z.strictObject({
+  name: z.string().min(1).max(200),
+  timezone: z.string().max(240).optional(),
+});
+
+const personalKeySchema = z.strictObject({
+  label: z.string().min(1).max(40),
+  scopes: z.array(z.string()).min(1),
+  scoped_teams: z.array(z.number().int().positive()).nullable().optional(),
+  // Vexil has no organisations: only an empty list is meaningful.
+  scoped_organizations: z.array(z.string()).max(0).nullable().optional(),
+});
+
+async function projectJson(store: Store, project: ProjectRow, secret: string | null = null): Promise<Record<string, unknown>> {
+  return serializeProject(project, await store.getGroupTypeMapping(project.id), secret);
+}
+
+/**
+ * A key may only mint keys it could itself act as: every requested scope must be granted to it,
+ * and a project-scoped key may only mint keys scoped to a subset of its projects.
+ */
+function checkNoEscalation(requester: PersonalApiKeyRow, scopes: readonly string[], projects: readonly number[] | null): void {
+  const denied = (message: string) => new VexilError('VXL_PERMISSION_DENIED', { message });
+  for (const scope of scopes) {
+    const covered = scope === '*' ? requester.scopes.includes('*') : scopeGranted(requester.scopes, scope);
+    if (!covered) throw denied(`API key cannot grant scope '${scope}' it does not have itself`);
+  }
+  if (requester.scopedProjects !== null) {
+    if (projects === null || !projects.every((id) => requester.scopedProjects!.includes(id))) {
+      throw denied('API key cannot grant access to projects outside its own scoped_teams');
+    }
+  }
+}
+
+/** Registers project and personal-API-key routes on an `/api`-prefixed instance. */
+export function registerProjectRoutes(app: FastifyInstance, deps: AdminDeps): void {
+  const { store } = deps;
+  const keyNotAllowed = keyRoute(store, null, async (req) => methodNotAllowed(req));
+  const projectNotAllowed = projectRoute(store, null, async (req) => methodNotAllowed(req));
+
+  const list = keyRoute(store, 'project:read', async (req, _reply, { key }) => {
+    const { limit, offset } = limitOffset(req);
+    const projects = await visibleProjects(store, key);
+    const page = await Promise.all(projects.slice(offset, offset + limit).map((p) => projectJson(store, p)));
+    return paginate(req, projects.length, limit, offset, page);
+  });
+
+  const create = keyRoute(store, 'project:write', async (req, reply, { key }) => {
+    if (key.scopedProjects !== null) {
+      throw new VexilError('VXL_PERMISSION_DENIED', { message: 'API keys scoped to specific projects cannot create projects.' });
+    }
+    const body = parseWith(projectCreateSchema, requireObject(req.body));
+    if (body.timezone !== undefined && !isTimeZone(body.timezone)) {
+      throw new VexilError('VXL_CHOICE_INVALID', { message: `"${body.timezone}" is not a valid choice.`, attr: 'timezone' });
+    }
+    const secret = generateToken('phs');
+    const project = await store.createProject({
+      name: body.name,
+      apiToken: generateToken('phc'),
+      secretTokenHash: hashSecret(secret),
+      timezone: body.timezone,
+    });
+    await notifyChanged(deps, project.id, req);
+    reply.code(201);
+    return projectJson(store, project, secret);
+  });
+
+  const retrieve = projectRoute(store, 'project:read', async (_req, _reply, { project }) => projectJson(store, project));
+
+  const rotateSecret = projectRoute(store, 'project:write', async (req, _reply, { project }) => {
+    const secret = generateToken('phs');
+    await store.setProjectSecretHash(project.id, hashSecret(secret));
+    await notifyChanged(deps, project.id, req);
+    return projectJson(store, project, secret);
+  });
+
+  const createKey = keyRoute(store, 'personal_api_key:write', async (req, reply, { key }) => {
+    const body = parseWith(personalKeySchema, requireObject(req.body));
+    const unknown = body.scopes.find((s) => !isKnownScope(s));
+    if (unknown !== undefined) throw new VexilError('VXL_VALIDATION', { message: `Invalid scope: ${unknown}`, attr: 'scopes' });
+    const projects = body.scoped_teams && body.scoped_teams.length > 0 ? [...new Set(body.scoped_teams)] : null;
+    checkNoEscalation(key, body.scopes, projects);
+    for (const id of projects ?? []) {
+      if ((await store.getProject(id)) === null) {
+        throw new VexilError('VXL_VALIDATION', { message: `Project ${id} does not exist.`, attr: 'scoped_teams' });
+      }
+    }
+    const value = generateToken('phx');
+    const row = await store.createPersonalApiKey({ label: body.label, keyHash: hashSecret(value), scopes: [...new Set(body.scopes)], scopedProjects: projects });
+    reply.code(201);
+    return serializePersonalApiKey(row, value);
+  });
+
+  addResource(app, '/projects/', { GET: list, POST: create }, keyNotAllowed);
+  addResource(app, '/projects/:projectId/', { GET: retrieve }, projectNotAllowed);
+  addResource(app, '/projects/:projectId/rotate_secret_token/', { PATCH: rotateSecret }, projectNotAllowed);
+  addResource(app, '/personal_api_keys/', { POST: createKey }, keyNotAllowed);
+}
