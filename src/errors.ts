@@ -42,6 +42,11 @@ export const codes = {
   VXL_FILTER_OPERATOR_INVALID: { status: 400, message: 'Operator not valid for this property type.' },
   VXL_COHORT_MISSING: { status: 400, message: 'Cohort does not exist.' },
   VXL_COHORT_BEHAVIORAL: { status: 400, message: 'Cohorts with filters on events cannot be used in feature flags.' },
+  // Capture endpoints (spec §9; PostHog/posthog rust/capture/src/api.rs `CaptureError`).
+  VXL_TOKENS_INCONSISTENT: { status: 401, message: 'Batch submitted with inconsistent api_key values.' },
+  VXL_BATCH_EMPTY: { status: 400, message: 'Request holds no event.' },
+  VXL_EVENT_INVALID: { status: 400, message: 'Event could not be processed.' },
+  VXL_GROUP_TYPE_LIMIT: { status: 400, message: 'The project already has the maximum of 5 group types.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof codes;

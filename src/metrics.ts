@@ -22,6 +22,10 @@ export interface Metrics {
   readonly snapshotRebuilds: Counter<'result'>;
   /** Projects with a compiled snapshot in memory. */
   readonly snapshotsCached: Gauge;
+  /** Events received on the capture endpoints, by kind (person, identify, alias, merge, group, other, invalid). */
+  readonly captureEvents: Counter<'kind'>;
+  /** Person-cache lookups on /flags by result (hit, miss). */
+  readonly personCacheLookups: Counter<'result'>;
 }
 
 /**
@@ -74,6 +78,18 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     snapshotsCached: new Gauge({
       name: 'vexil_snapshots_cached',
       help: 'Projects with a compiled snapshot in memory.',
+      registers,
+    }),
+    captureEvents: new Counter({
+      name: 'vexil_capture_events_total',
+      help: 'Events received on the capture endpoints, by kind; only person and group changes are stored.',
+      labelNames: ['kind'],
+      registers,
+    }),
+    personCacheLookups: new Counter({
+      name: 'vexil_person_cache_lookups_total',
+      help: 'In-process person cache lookups by result (hit, miss).',
+      labelNames: ['result'],
       registers,
     }),
   };
