@@ -1,0 +1,106 @@
+/**
+ * @module app
+ * Composition root: opens the store, migrates, bootstraps, builds the snapshot cache, the change
+ * bus and the HTTP server, and registers the admin API. Wiring only; no logic.
+ */
+import type { FastifyInstance } from 'fastify';
+import { registerAdminRoutes } from './admin/routes.ts';
+import { bootstrapStore, type BootstrapResult } from './bootstrap.ts';
+import type { ChangeBus } from './cache/change-bus.ts';
+import { MemoryChangeBus } from './cache/memory/memory-change-bus.ts';
+import { RedisChangeBus } from './cache/redis/redis-change-bus.ts';
+import { SnapshotCache } from './cache/snapshot-cache.ts';
+import type { Config } from './config.ts';
+import { buildServer } from './http/server.ts';
+import { createLogger, type Logger } from './log.ts';
+import { createMetrics, type Metrics } from './metrics.ts';
+import { openStore } from './store/open-store.ts';
+import type { Store } from './store/store.ts';
+
+export interface AppOptions {
+  /** Default: a pino logger at config.logLevel on stdout. */
+  log?: Logger;
+  /** An already open store (tests); the app then neither migrates-and-owns nor closes it. */
+  store?: Store;
+  /** A change bus to use instead of the one config selects (tests). Not closed by the app. */
+  bus?: ChangeBus;
+  /** Redis channel for change notices (tests use their own). */
+  redisChannel?: string;
+  /** Where first-start secrets are printed. Default stdout. */
+  print?: (text: string) => void;
+  /** Clock for evaluation. Default Date.now. */
+  now?: () => number;
+  /** Include process metrics (CPU, heap) in /metrics. Default true. */
+  defaultMetrics?: boolean;
+}
+
+export interface App {
+  server: FastifyInstance;
+  store: Store;
+  snapshots: SnapshotCache;
+  metrics: Metrics;
+  log: Logger;
+  bootstrap: BootstrapResult;
+  /** Rebuilds a project's snapshot now and notifies other nodes (after writes that bypass the admin API). */
+  notifyDefinitionsChanged(projectId: number): Promise<void>;
+  /** Stops accepting requests, drains in-flight ones, then closes what the app opened. */
+  close(): Promise<void>;
+}
+
+/** Builds a ready-to-listen app from a config. */
+export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
+  const log = options.log ?? createLogger(config.logLevel);
+  const ownsStore = options.store === undefined;
+  const store =
+    options.store ??
+    (await openStore({ databaseUrl: config.databaseUrl ?? undefined, dataDir: config.dataDir, poolSize: config.dbPoolSize }));
+  try {
+    if (ownsStore) {
+      await store.migrate();
+      log.info({ backend: config.databaseUrl ? 'postgres' : 'embedded' }, 'store migrated');
+    }
+    const bootstrap = await bootstrapStore(store, {
+      bootstrapKey: config.bootstrapKey,
+      log,
+      print: options.print ?? ((text) => process.stdout.write(`${text}\n`)),
+    });
+    const ownsBus = options.bus === undefined;
+    const bus =
+      options.bus ??
+      (config.redisUrl ? await RedisChangeBus.open({ url: config.redisUrl, log, channel: options.redisChannel }) : new MemoryChangeBus());
+    const metrics = createMetrics({ defaultMetrics: options.defaultMetrics ?? true });
+    const snapshots = new SnapshotCache({
+      store,
+      bus,
+      log,
+      pollIntervalMs: config.snapshotPollSeconds * 1000,
+      onRebuild: (result, cached) => {
+        metrics.snapshotRebuilds.inc({ result });
+        metrics.snapshotsCached.set(cached);
+      },
+    });
+    snapshots.start();
+    const server = await buildServer({ settings: config, store, snapshots, metrics, log, now: options.now });
+    const notifyDefinitionsChanged = (projectId: number) => snapshots.refresh(projectId);
+    await registerAdminRoutes(server, { store, onDefinitionsChanged: notifyDefinitionsChanged, bodyLimitBytes: config.bodyLimitBytes });
+    await server.ready();
+    return {
+      server,
+      store,
+      snapshots,
+      metrics,
+      log,
+      bootstrap,
+      notifyDefinitionsChanged,
+      close: async () => {
+        await server.close();
+        snapshots.stop();
+        if (ownsBus) await bus.close();
+        if (ownsStore) await store.close();
+      },
+    };
+  } catch (err) {
+    if (ownsStore) await store.close().catch(() => undefined);
+    throw err;
+  }
+}

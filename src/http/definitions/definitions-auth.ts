@@ -1,0 +1,41 @@
+/**
+ * @module http/definitions/definitions-auth
+ * Who may download a project's flag definitions (spec §7.1): the project's secret key (`phs_…`)
+ * or a personal API key with a feature-flag scope that covers the project. A public `phc_`
+ * token, a key of another project or an unknown key gets a 401/403 and nothing else.
+ */
+import { bearerToken, digestsEqual, hashSecret } from '../../auth/keys.ts';
+import { VexilError } from '../../errors.ts';
+import type { Store } from '../../store/store.ts';
+
+const READ_SCOPES = new Set(['*', 'feature_flag:read', 'feature_flag:write']);
+
+/**
+ * Authorizes the `Authorization` header for `projectId`; resolves when allowed.
+ * @throws VexilError VXL_NOT_AUTHENTICATED (no bearer token), VXL_SECRET_KEY_INVALID (a `phs_`
+ * key that is not this project's), VXL_PERSONAL_KEY_INVALID (anything else unknown, `phc_`
+ * tokens included), VXL_PERMISSION_DENIED (a valid key without the scope or the project).
+ */
+export async function authorizeDefinitions(store: Store, authorization: string | undefined, projectId: number): Promise<void> {
+  const presented = bearerToken(authorization);
+  if (presented === null) throw new VexilError('VXL_NOT_AUTHENTICATED');
+  const digest = hashSecret(presented);
+  if (presented.startsWith('phs_')) {
+    const hashes = await store.getProjectSecretHashes(projectId);
+    // Compare against every stored hash so the time taken does not say which one matched.
+    let ok = false;
+    for (const h of hashes) ok = digestsEqual(digest, h) || ok;
+    if (!ok) throw new VexilError('VXL_SECRET_KEY_INVALID');
+    return;
+  }
+  const key = await store.getPersonalApiKeyByHash(digest);
+  if (!key) throw new VexilError('VXL_PERSONAL_KEY_INVALID');
+  if (!key.scopes.some((s) => READ_SCOPES.has(s))) {
+    throw new VexilError('VXL_PERMISSION_DENIED', {
+      message: 'Personal API key lacks required scopes (feature_flag:read or feature_flag:write).',
+    });
+  }
+  if (key.scopedProjects !== null && !key.scopedProjects.includes(projectId)) {
+    throw new VexilError('VXL_PERMISSION_DENIED', { message: 'Personal API key does not have access to this project.' });
+  }
+}

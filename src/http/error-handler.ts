@@ -1,0 +1,113 @@
+/**
+ * @module http/error-handler
+ * The one place errors become HTTP responses (STYLE §7). The route family picks the body shape:
+ * /flags and /decide answer with PostHog's plain-text sentences, everything else with
+ * `{type, code, detail, attr}`; 5xx bodies never carry detail (it goes to the log).
+ */
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isVexilError, VexilError, type ErrorCode } from '../errors.ts';
+
+/** How a route family renders errors. */
+export type RouteFamily = 'flags' | 'definitions' | 'api';
+
+/** /flags, /decide → flags; /flags/definitions → definitions; anything else → api. */
+export function routeFamily(url: string): RouteFamily {
+  const q = url.indexOf('?');
+  const path = (q === -1 ? url : url.slice(0, q)).toLowerCase();
+  if (path.startsWith('/flags/definitions')) return 'definitions';
+  if (path === '/flags' || path === '/flags/' || path === '/decide' || path === '/decide/') return 'flags';
+  return 'api';
+}
+
+/** Codes that the flag-serving endpoints answer in plain text, as PostHog's Rust service does (spec §1.3, §1.4, §10). */
+const PLAIN_TEXT: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'VXL_TOKEN_MISSING',
+  'VXL_TOKEN_INVALID',
+  'VXL_DISTINCT_ID_MISSING',
+  'VXL_REQUEST_INVALID',
+  'VXL_BODY_TOO_LARGE',
+  'VXL_METHOD_NOT_ALLOWED',
+  'VXL_STORE_UNAVAILABLE',
+  'VXL_INTERNAL',
+]);
+
+type Kind = { type: string; code: string };
+
+/** VXL code → PostHog's `{type, code}` for JSON bodies. */
+const KINDS: Partial<Record<ErrorCode, Kind>> = {
+  VXL_RATE_LIMITED: { type: 'validation_error', code: 'rate_limit_exceeded' },
+  VXL_NOT_AUTHENTICATED: { type: 'authentication_error', code: 'not_authenticated' },
+  VXL_TOKEN_MISSING: { type: 'authentication_error', code: 'not_authenticated' },
+  VXL_TOKEN_INVALID: { type: 'authentication_error', code: 'authentication_failed' },
+  VXL_SECRET_KEY_INVALID: { type: 'authentication_error', code: 'authentication_failed' },
+  VXL_PERSONAL_KEY_INVALID: { type: 'authentication_error', code: 'authentication_failed' },
+  VXL_PERMISSION_DENIED: { type: 'authentication_error', code: 'permission_denied' },
+  VXL_SCOPE_MISSING: { type: 'authentication_error', code: 'permission_denied' },
+  VXL_NOT_FOUND: { type: 'invalid_request', code: 'not_found' },
+  VXL_ROUTE_NOT_FOUND: { type: 'invalid_request', code: 'not_found' },
+  VXL_METHOD_NOT_ALLOWED: { type: 'invalid_request', code: 'method_not_allowed' },
+  VXL_BODY_TOO_LARGE: { type: 'invalid_request', code: 'request_too_large' },
+  VXL_MEDIA_TYPE_UNSUPPORTED: { type: 'invalid_request', code: 'unsupported_media_type' },
+  VXL_REQUEST_INVALID: { type: 'validation_error', code: 'parse_error' },
+  VXL_DISTINCT_ID_MISSING: { type: 'validation_error', code: 'required' },
+  VXL_CONFLICT: { type: 'invalid_request', code: 'conflict' },
+};
+
+/** Fallback by status for codes without an entry. */
+function kindFor(err: VexilError): Kind {
+  const kind = KINDS[err.code];
+  if (kind) return kind;
+  if (err.status >= 500) return { type: 'server_error', code: 'unexpected_error' };
+  if (err.status === 401) return { type: 'authentication_error', code: 'authentication_failed' };
+  if (err.status === 403) return { type: 'authentication_error', code: 'permission_denied' };
+  if (err.status === 404) return { type: 'invalid_request', code: 'not_found' };
+  return { type: 'validation_error', code: 'invalid_input' };
+}
+
+/** Request-body limit, for the 413 message ("…the limit of N bytes"). */
+export interface ErrorHandlerOptions {
+  bodyLimitBytes: number;
+}
+
+/** Turns anything thrown into a VexilError; non-Vexil 4xx errors from fastify keep their status. */
+function normalize(err: unknown, opts: ErrorHandlerOptions): VexilError {
+  if (isVexilError(err)) return err;
+  const fe = err as Partial<FastifyError>;
+  switch (fe.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new VexilError('VXL_BODY_TOO_LARGE', { message: `Request body exceeds the limit of ${opts.bodyLimitBytes} bytes.`, cause: err });
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new VexilError('VXL_REQUEST_INVALID', {
+        message: 'Failed to decode request: unsupported content type. Please check your request format and try again.',
+        cause: err,
+      });
+  }
+  const status = typeof fe.statusCode === 'number' ? fe.statusCode : 500;
+  if (status >= 400 && status < 500) {
+    const code: ErrorCode = status === 413 ? 'VXL_BODY_TOO_LARGE' : status === 404 ? 'VXL_ROUTE_NOT_FOUND' : status === 405 ? 'VXL_METHOD_NOT_ALLOWED' : 'VXL_REQUEST_INVALID';
+    return new VexilError(code, { message: fe.message, cause: err });
+  }
+  return new VexilError('VXL_INTERNAL', { cause: err });
+}
+
+/** Sends the response for an error in the shape of the request's route family. */
+export function sendError(err: unknown, request: FastifyRequest, reply: FastifyReply, opts: ErrorHandlerOptions): FastifyReply {
+  const e = normalize(err, opts);
+  if (e.status >= 500) request.log.error({ err: isVexilError(err) ? (e.cause ?? e) : err, reqId: request.id }, 'request failed');
+  else request.log.debug({ err: e, code: e.code }, 'request rejected');
+  const family = routeFamily(request.url);
+  // 5xx: the generic catalogue sentence only; the detail went to the log above.
+  const detail = e.status >= 500 ? (e.code === 'VXL_STORE_UNAVAILABLE' ? e.message : 'An internal server error occurred. Please try again later.') : e.message;
+  reply.code(e.status);
+  if (family !== 'api' && PLAIN_TEXT.has(e.code)) {
+    return reply.type('text/plain; charset=utf-8').send(detail);
+  }
+  const kind = kindFor(e);
+  return reply.type('application/json; charset=utf-8').send(JSON.stringify({ type: kind.type, code: kind.code, detail, attr: e.attr }));
+}
+
+/** Installs the error and not-found handlers on the root instance. */
+export function installErrorHandlers(app: FastifyInstance, opts: ErrorHandlerOptions): void {
+  app.setErrorHandler((err, request, reply) => sendError(err, request, reply, opts));
+  app.setNotFoundHandler((request, reply) => sendError(new VexilError('VXL_ROUTE_NOT_FOUND'), request, reply, opts));
+}

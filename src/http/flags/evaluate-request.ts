@@ -1,0 +1,212 @@
+/**
+ * @module http/flags/evaluate-request
+ * Evaluates one /flags request in at most two passes (spec §4.1, §6): first with the request's
+ * own data only (no I/O); only when some flag is inconclusive, or continuity overrides must be
+ * written, one store round trip and a second pass. A failing store degrades affected flags to
+ * `failed` (spec §10) — it never fails the request.
+ */
+import type { FastifyBaseLogger } from 'fastify';
+import { buildPersonProperties, evaluateFlags } from '../../engine/index.ts';
+import type { EvaluationContext, EvaluationRuntime, FlagErrorCode, FlagResult, Properties } from '../../engine/index.ts';
+import type { ProjectEntry } from '../../cache/snapshot-cache.ts';
+import type { EvaluationData, Store } from '../../store/store.ts';
+import type { Metrics } from '../../metrics.ts';
+import type { FlagsBody } from './flags-body.ts';
+
+export interface EvaluateDeps {
+  store: Store;
+  metrics: Metrics;
+  /** Longest wait for the store, ms; then the affected flags fail with `timeout`. */
+  lookupTimeoutMs: number;
+}
+
+export interface RequestOptions {
+  runtime: EvaluationRuntime;
+  onlySurveyFlags: boolean;
+  onlyOverridePersonProperties: boolean;
+  now: number;
+  log: FastifyBaseLogger;
+}
+
+export interface RequestEvaluation {
+  flags: FlagResult[];
+  /** errorsWhileComputingFlags. */
+  errors: boolean;
+}
+
+/** PostHog prefixes survey-targeting flags with this (`SURVEY_TARGETING_FLAG_PREFIX`, spec §1.2). */
+const SURVEY_PREFIX = 'survey-targeting-';
+
+const DESCRIPTIONS: Partial<Record<FlagErrorCode, string>> = {
+  database_error: 'Database connection error during evaluation',
+  timeout: 'Timeout: store lookup',
+  hash_key_override_error: 'Failed to fetch hash key override for experience continuity',
+};
+
+class LookupTimeout extends Error {}
+
+/** Races a store call against the lookup timeout; a late rejection is swallowed. */
+async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new LookupTimeout(`store lookup exceeded ${ms} ms`)), ms);
+  });
+  work.catch(() => undefined);
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The same flag, failed with an error code (spec §1.5: enabled false, no variant, no payload). */
+function failed(flag: FlagResult, code: FlagErrorCode): FlagResult {
+  return {
+    ...flag,
+    enabled: false,
+    variant: null,
+    payload: undefined,
+    payloadValue: undefined,
+    reason: code,
+    conditionIndex: null,
+    description: DESCRIPTIONS[code] ?? code,
+    failed: true,
+    inconclusive: false,
+  };
+}
+
+/** Keys of the active continuity flags, computed once per snapshot. */
+function continuityKeys(entry: ProjectEntry): string[] {
+  return entry.derive('continuityKeys', (e) => e.snapshot.flags.filter((f) => f.active && f.continuity).map((f) => f.key));
+}
+
+function surveyKeys(entry: ProjectEntry): string[] {
+  return entry.derive('surveyKeys', (e) => e.snapshot.flags.filter((f) => f.key.startsWith(SURVEY_PREFIX)).map((f) => f.key));
+}
+
+function isContinuity(entry: ProjectEntry, key: string): boolean {
+  const ordinal = entry.snapshot.ordinalByKey.get(key);
+  return ordinal !== undefined && entry.snapshot.flags[ordinal]!.continuity;
+}
+
+/** Stored group properties under request overrides (request wins key by key), by group type name. */
+function mergeGroups(entry: ProjectEntry, body: FlagsBody, data: EvaluationData | null): Record<string, Properties> {
+  if (!data || data.groupProperties.size === 0) return body.groupProperties;
+  const merged: Record<string, Properties> = Object.create(null);
+  for (const name of Object.keys(body.groups)) {
+    const index = entry.snapshot.groupTypeIndexByName.get(name);
+    const stored = index === undefined ? undefined : data.groupProperties.get(index);
+    const overrides = body.groupProperties[name];
+    if (stored || overrides) merged[name] = { ...stored, ...overrides };
+  }
+  for (const name of Object.keys(body.groupProperties)) merged[name] ??= body.groupProperties[name]!;
+  return merged;
+}
+
+/** The request's groups the store can look up: known type name, non-empty string or numeric key. */
+function groupQuery(entry: ProjectEntry, groups: Record<string, unknown>): { groupTypeIndex: number; groupKey: string }[] {
+  const out: { groupTypeIndex: number; groupKey: string }[] = [];
+  for (const [name, key] of Object.entries(groups)) {
+    const groupTypeIndex = entry.snapshot.groupTypeIndexByName.get(name);
+    if (groupTypeIndex === undefined) continue;
+    if (typeof key === 'string' && key !== '') out.push({ groupTypeIndex, groupKey: key });
+    else if (typeof key === 'number' && Number.isFinite(key)) out.push({ groupTypeIndex, groupKey: JSON.stringify(key) });
+  }
+  return out;
+}
+
+/**
+ * Evaluates the request's flags against the project's snapshot. Never throws for store
+ * failures; they become failed flags and `errors: true`.
+ */
+export async function evaluateRequest(
+  deps: EvaluateDeps,
+  entry: ProjectEntry,
+  body: FlagsBody,
+  distinctId: string,
+  opts: RequestOptions,
+): Promise<RequestEvaluation> {
+  const { snapshot } = entry;
+  let flagKeys = body.flagKeys;
+  if (opts.onlySurveyFlags) {
+    const survey = surveyKeys(entry);
+    flagKeys = flagKeys === null ? survey : flagKeys.filter((k) => k.startsWith(SURVEY_PREFIX));
+  }
+  const deviceId = body.deviceId ?? (typeof body.personProperties?.$device_id === 'string' ? body.personProperties.$device_id : undefined);
+  const base: EvaluationContext = {
+    distinctId,
+    personProperties: buildPersonProperties(null, body.personProperties, distinctId, false),
+    groups: body.groups,
+    groupProperties: body.groupProperties,
+    storedDataLoaded: false,
+    anonDistinctId: body.anonDistinctId,
+    deviceId,
+    flagKeys,
+    runtime: opts.runtime,
+    evaluationContexts: body.evaluationContexts,
+    now: opts.now,
+  };
+  const first = evaluateFlags(snapshot, base);
+  const writeOverrides = snapshot.hasContinuityFlags && body.anonDistinctId !== undefined;
+  if (!first.inconclusive && !writeOverrides) {
+    deps.metrics.flagRequests.inc({ source: 'request' });
+    return finish(first.flags, opts.onlySurveyFlags);
+  }
+  deps.metrics.flagRequests.inc({ source: 'store' });
+
+  const projectId = entry.project.id;
+  let overridesFailed = false;
+  if (writeOverrides) {
+    try {
+      const ids = [distinctId, body.anonDistinctId!];
+      await withTimeout(deps.store.writeHashKeyOverrides(projectId, ids, body.anonDistinctId!, continuityKeys(entry)), deps.lookupTimeoutMs);
+    } catch (err) {
+      overridesFailed = true;
+      deps.metrics.storeLookups.inc({ result: err instanceof LookupTimeout ? 'timeout' : 'error' });
+      opts.log.warn({ err, projectId }, 'hash key override write failed');
+    }
+  }
+
+  let data: EvaluationData;
+  try {
+    data = await withTimeout(
+      deps.store.loadEvaluationData({
+        projectId,
+        distinctId,
+        groups: groupQuery(entry, body.groups),
+        overrideDistinctIds: snapshot.hasContinuityFlags && !overridesFailed
+          ? (body.anonDistinctId !== undefined ? [distinctId, body.anonDistinctId] : [distinctId])
+          : undefined,
+      }),
+      deps.lookupTimeoutMs,
+    );
+    deps.metrics.storeLookups.inc({ result: 'ok' });
+  } catch (err) {
+    const timedOut = err instanceof LookupTimeout;
+    deps.metrics.storeLookups.inc({ result: timedOut ? 'timeout' : 'error' });
+    opts.log.warn({ err, projectId }, 'evaluation data lookup failed; affected flags marked failed');
+    // Only the flags that needed stored data fail; the rest keep their first-pass answer (spec §10).
+    const flags = first.flags.map((f) => {
+      if (isContinuity(entry, f.key) && (f.inconclusive || overridesFailed)) return failed(f, 'hash_key_override_error');
+      return f.inconclusive ? failed(f, timedOut ? 'timeout' : 'database_error') : f;
+    });
+    return finish(flags, opts.onlySurveyFlags);
+  }
+
+  const second = evaluateFlags(snapshot, {
+    ...base,
+    personProperties: buildPersonProperties(opts.onlyOverridePersonProperties ? null : data.personProperties, body.personProperties, distinctId, true),
+    groupProperties: mergeGroups(entry, body, data),
+    storedDataLoaded: true,
+    staticCohorts: new Set(data.staticCohortIds),
+    hashKeyOverrides: overridesFailed ? undefined : data.hashKeyOverrides,
+  });
+  const flags = overridesFailed ? second.flags.map((f) => (isContinuity(entry, f.key) ? failed(f, 'hash_key_override_error') : f)) : second.flags;
+  return finish(flags, opts.onlySurveyFlags);
+}
+
+function finish(flags: FlagResult[], onlySurvey: boolean): RequestEvaluation {
+  // Dependencies of survey flags are evaluated but not returned: only survey flags are asked for.
+  const out = onlySurvey ? flags.filter((f) => f.key.startsWith(SURVEY_PREFIX)) : flags;
+  return { flags: out, errors: out.some((f) => f.failed) };
+}

@@ -1,0 +1,103 @@
+/**
+ * @module http/flags/serialize
+ * Writes /flags and /decide response bodies by hand (spec §1.5–1.8): the hot path builds one
+ * string, with the per-project constant parts (config extras) precomputed per snapshot.
+ */
+import type { FlagResult } from '../../engine/index.ts';
+import type { ResponseShape } from './flags-query.ts';
+
+export interface ResponseMeta {
+  requestId: string;
+  evaluatedAt: number;
+  /** Pre-serialized config extras (leading comma included), or '' when config is off. */
+  configFragment: string;
+}
+
+const q = JSON.stringify;
+
+/** Serialized object payloads, shared across requests: payload values are immutable snapshot data. */
+const payloadJson = new WeakMap<object, string>();
+
+function json(value: unknown): string {
+  if (value === undefined || value === null) return 'null';
+  if (typeof value !== 'object') return q(value);
+  let s = payloadJson.get(value);
+  if (s === undefined) {
+    s = q(value);
+    payloadJson.set(value, s);
+  }
+  return s;
+}
+
+/**
+ * The remote-config extras of spec §1.8 as a fragment to splice in before the closing brace.
+ * Computed once per snapshot.
+ */
+export function configFragment(hasFeatureFlags: boolean): string {
+  return (
+    `,"hasFeatureFlags":${hasFeatureFlags},"supportedCompression":["gzip","gzip-js"],"sessionRecording":false,` +
+    '"surveys":false,"heatmaps":false,"capturePerformance":false,"autocaptureExceptions":false,' +
+    '"isAuthenticated":false,"toolbarParams":{},"config":{"enable_collect_everything":true}'
+  );
+}
+
+/** v1 value rule (spec §1.6): the variant when there is one, else the boolean. */
+function legacyValue(f: FlagResult): string {
+  return f.enabled && f.variant !== null ? q(f.variant) : f.enabled ? 'true' : 'false';
+}
+
+function flagV2(f: FlagResult): string {
+  let s =
+    `{"key":${q(f.key)},"enabled":${f.enabled},"variant":${f.variant === null ? 'null' : q(f.variant)},` +
+    `"reason":{"code":${q(f.reason)},"condition_index":${f.conditionIndex ?? 'null'},"description":${q(f.description)}},` +
+    `"metadata":{"id":${f.flagId},"version":${f.version},"description":null,"payload":${json(f.payloadValue)}}`;
+  if (f.failed) s += ',"failed":true';
+  return s + '}';
+}
+
+function tail(meta: ResponseMeta): string {
+  return `,"requestId":${q(meta.requestId)},"evaluatedAt":${meta.evaluatedAt}${meta.configFragment}}`;
+}
+
+/** Serializes evaluated flags in the requested shape. */
+export function serializeFlags(shape: ResponseShape, flags: readonly FlagResult[], errors: boolean, meta: ResponseMeta): string {
+  switch (shape) {
+    case 'flags-v2': {
+      let s = '{"flags":{';
+      for (let i = 0; i < flags.length; i++) {
+        const f = flags[i]!;
+        if (i > 0) s += ',';
+        s += `${q(f.key)}:${flagV2(f)}`;
+      }
+      return `${s}},"errorsWhileComputingFlags":${errors}${tail(meta)}`;
+    }
+    case 'flags-v1': {
+      let values = '';
+      let payloads = '';
+      for (const f of flags) {
+        values += `${values === '' ? '' : ','}${q(f.key)}:${legacyValue(f)}`;
+        // v1 carries payloads as stored, only for flags with one for their value (spec §1.6).
+        if (!f.failed && f.enabled && f.payload !== undefined && f.payload !== null) {
+          payloads += `${payloads === '' ? '' : ','}${q(f.key)}:${json(f.payload)}`;
+        }
+      }
+      return `{"featureFlags":{${values}},"featureFlagPayloads":{${payloads}},"errorsWhileComputingFlags":${errors}${tail(meta)}`;
+    }
+    case 'decide-v1': {
+      const keys = flags.filter((f) => f.enabled).map((f) => q(f.key));
+      return `{"featureFlags":[${keys.join(',')}]${tail(meta)}`;
+    }
+    case 'decide-v2': {
+      const pairs = flags.filter((f) => f.enabled).map((f) => `${q(f.key)}:${legacyValue(f)}`);
+      return `{"featureFlags":{${pairs.join(',')}}${tail(meta)}`;
+    }
+  }
+}
+
+/**
+ * Body for a request that evaluates nothing (`disable_flags`, GET): empty flags in the
+ * requested shape, config extras as requested.
+ */
+export function serializeEmpty(shape: ResponseShape, meta: ResponseMeta): string {
+  return serializeFlags(shape, [], false, meta);
+}

@@ -1,0 +1,132 @@
+/**
+ * @module http/routes/flags
+ * `/flags`, `/decide` (trailing slash optional, any method, spec §1.1): decode, authenticate by
+ * project token, evaluate, serialize. A cached token and a body carrying every needed property
+ * make the whole request I/O-free.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import { VexilError } from '../../errors.ts';
+import type { SnapshotCache, ProjectEntry } from '../../cache/snapshot-cache.ts';
+import type { Store } from '../../store/store.ts';
+import type { Metrics } from '../../metrics.ts';
+import { decodeFlagsBody, type DecodeLimits } from '../decode/flags-body.ts';
+import { parseFlagsQuery, type FlagsQuery } from '../flags/flags-query.ts';
+import { readFlagsBody } from '../flags/flags-body.ts';
+import { detectRuntime } from '../flags/runtime.ts';
+import { evaluateRequest } from '../flags/evaluate-request.ts';
+import { configFragment, serializeEmpty, serializeFlags } from '../flags/serialize.ts';
+import type { RateLimiter } from '../rate-limit.ts';
+
+export interface FlagsRouteDeps {
+  store: Store;
+  snapshots: SnapshotCache;
+  metrics: Metrics;
+  limits: DecodeLimits;
+  rateLimiter: RateLimiter | null;
+  lookupTimeoutMs: number;
+  /** The clock, ms since the epoch (tests pin it). */
+  now: () => number;
+  log: Logger;
+}
+
+const ALLOW = 'GET, POST, OPTIONS, HEAD';
+
+/** GET's minimal config keys (spec §1.1): always present, whatever `config` says. */
+const GET_FRAGMENT =
+  ',"supportedCompression":["gzip","gzip-js"],"config":{"enable_collect_everything":true},"toolbarParams":{},"isAuthenticated":false,"sessionRecording":false';
+
+function extras(entry: ProjectEntry, query: FlagsQuery): string {
+  if (!query.config) return '';
+  return entry.derive('configFragment', (e) => configFragment(e.snapshot.flags.some((f) => f.active)));
+}
+
+function header(request: FastifyRequest, name: string): string | undefined {
+  const v = request.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+async function evaluatePost(deps: FlagsRouteDeps, request: FastifyRequest, query: FlagsQuery): Promise<string> {
+  const decoded = decodeFlagsBody(
+    {
+      body: Buffer.isBuffer(request.body) ? request.body : undefined,
+      contentType: header(request, 'content-type'),
+      contentEncoding: header(request, 'content-encoding'),
+      compression: query.compression,
+    },
+    deps.limits,
+  );
+  const body = readFlagsBody(decoded);
+  const token = body.token ?? query.token;
+  if (token === undefined || token === '') throw new VexilError('VXL_TOKEN_MISSING');
+  let entry = deps.snapshots.peekToken(token);
+  if (!entry) {
+    try {
+      entry = (await deps.snapshots.resolveToken(token)) ?? undefined;
+    } catch (err) {
+      throw new VexilError('VXL_STORE_UNAVAILABLE', { cause: err });
+    }
+    if (!entry) throw new VexilError('VXL_TOKEN_INVALID');
+  }
+  if (deps.rateLimiter && !deps.rateLimiter.take(entry.project.id)) throw new VexilError('VXL_RATE_LIMITED');
+  if (body.distinctId === undefined) throw new VexilError('VXL_DISTINCT_ID_MISSING');
+
+  const meta = { requestId: request.id, evaluatedAt: deps.now(), configFragment: extras(entry, query) };
+  if (body.disableFlags) return serializeEmpty(query.shape, meta);
+  const result = await evaluateRequest(deps, entry, body, body.distinctId, {
+    runtime: detectRuntime(body.evaluationRuntime, request.headers),
+    onlySurveyFlags: query.onlySurveyFlags,
+    onlyOverridePersonProperties: query.onlyOverridePersonProperties,
+    now: meta.evaluatedAt,
+    log: request.log,
+  });
+  let enabled = 0;
+  let failedCount = 0;
+  for (const f of result.flags) {
+    if (f.failed) failedCount++;
+    else if (f.enabled) enabled++;
+  }
+  if (enabled) deps.metrics.flagEvaluations.inc({ outcome: 'enabled' }, enabled);
+  if (failedCount) deps.metrics.flagEvaluations.inc({ outcome: 'failed' }, failedCount);
+  const disabled = result.flags.length - enabled - failedCount;
+  if (disabled) deps.metrics.flagEvaluations.inc({ outcome: 'disabled' }, disabled);
+  return serializeFlags(query.shape, result.flags, result.errors, meta);
+}
+
+/**
+ * Registers the four paths in their own scope, whose only body parser keeps the raw bytes for
+ * decode/ (PostHog decodes by content type, compression and magic bytes itself).
+ */
+export async function registerFlagsRoutes(app: FastifyInstance, deps: FlagsRouteDeps): Promise<void> {
+  await app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+
+    const handler = async (request: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
+      const decide = request.url.startsWith('/decide');
+      switch (request.method) {
+        case 'POST': {
+          const query = parseFlagsQuery(request.query as Record<string, string>, decide);
+          const body = await evaluatePost(deps, request, query);
+          return reply.type('application/json').send(body);
+        }
+        case 'GET': {
+          // GET never evaluates (spec §1.1): empty flags plus the minimal config keys.
+          const query = parseFlagsQuery(request.query as Record<string, string>, decide);
+          const shape = query.shape === 'flags-v2' ? 'flags-v2' : 'flags-v1';
+          return reply.type('application/json').send(serializeEmpty(shape, { requestId: request.id, evaluatedAt: deps.now(), configFragment: GET_FRAGMENT }));
+        }
+        case 'HEAD':
+          return reply.type('application/json').send('');
+        case 'OPTIONS':
+          return reply.code(204).header('allow', ALLOW).send();
+        default:
+          reply.header('allow', ALLOW);
+          throw new VexilError('VXL_METHOD_NOT_ALLOWED');
+      }
+    };
+    for (const url of ['/flags', '/flags/', '/decide', '/decide/']) {
+      scope.route({ method: ['GET', 'POST', 'HEAD', 'OPTIONS', 'PUT', 'PATCH', 'DELETE'], url, exposeHeadRoute: false, handler });
+    }
+  });
+}

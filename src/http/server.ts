@@ -1,0 +1,109 @@
+/**
+ * @module http/server
+ * buildServer(deps): the fastify instance with request ids, CORS, metrics, the error handler and
+ * Vexil's own routes. Everything it needs arrives as an argument; it opens nothing itself.
+ */
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { SnapshotCache } from '../cache/snapshot-cache.ts';
+import type { Metrics } from '../metrics.ts';
+import type { Store } from '../store/store.ts';
+import { installErrorHandlers } from './error-handler.ts';
+import { RateLimiter } from './rate-limit.ts';
+import { registerDefinitionsRoutes } from './routes/definitions.ts';
+import { registerFlagsRoutes } from './routes/flags.ts';
+import { registerHealthRoutes } from './routes/health.ts';
+import { registerMetricsRoute } from './routes/metrics.ts';
+
+/** The limits and switches the HTTP layer reads from Config. */
+export interface ServerSettings {
+  bodyLimitBytes: number;
+  decompressedLimitBytes: number;
+  /** Per project token and second; 0 = off. */
+  rateLimitPerSecond: number;
+  lookupTimeoutMs: number;
+}
+
+export interface ServerDeps {
+  settings: ServerSettings;
+  store: Store;
+  snapshots: SnapshotCache;
+  metrics: Metrics;
+  log: Logger;
+  /** Clock in ms; tests pin it. Default Date.now. */
+  now?: () => number;
+}
+
+/** Deepest JSON nesting accepted in SDK bodies; real bodies stay under 10. */
+export const MAX_JSON_DEPTH = 64;
+/** Most object members in one SDK body (spec asks to survive 100,000; real bodies have dozens). */
+export const MAX_JSON_PROPERTIES = 10_000;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The request id: the caller's `X-Request-Id` when it is a UUID (spec §1.5), else a new one. */
+function requestId(header: string | string[] | undefined): string {
+  const v = Array.isArray(header) ? header[0] : header;
+  return v !== undefined && UUID.test(v) ? v.toLowerCase() : randomUUID();
+}
+
+/**
+ * Builds the server and registers Vexil's routes; the caller may add plugins (the admin API)
+ * before `ready()`/`listen()`.
+ */
+export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
+  const { settings, metrics } = deps;
+  const app = Fastify({
+    // pino's Logger is a FastifyBaseLogger; the cast keeps the instance's default logger type.
+    loggerInstance: deps.log as FastifyBaseLogger,
+    bodyLimit: settings.bodyLimitBytes,
+    genReqId: (req) => requestId(req.headers['x-request-id']),
+    // The hot path logs nothing at info (STYLE §9); onResponse below logs each request at debug.
+    disableRequestLogging: true,
+    requestTimeout: 30_000,
+    return503OnClosing: true,
+  });
+  installErrorHandlers(app, { bodyLimitBytes: settings.bodyLimitBytes });
+
+  // Permissive CORS like PostHog's flag service (spec §1): origin mirrored, credentials allowed.
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+    const origin = request.headers.origin;
+    if (origin !== undefined) {
+      reply.header('access-control-allow-origin', origin);
+      reply.header('access-control-allow-credentials', 'true');
+      reply.header('vary', 'Origin');
+    }
+    if (request.method === 'OPTIONS') {
+      reply.header('access-control-allow-methods', 'GET, POST, OPTIONS, HEAD');
+      const requested = request.headers['access-control-request-headers'];
+      if (requested !== undefined) reply.header('access-control-allow-headers', requested);
+    }
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    const seconds = reply.elapsedTime / 1000;
+    metrics.httpRequests.inc({ route, method: request.method, status_class: `${Math.floor(reply.statusCode / 100)}xx` });
+    metrics.httpDuration.observe({ route }, seconds);
+    request.log.debug({ route, statusCode: reply.statusCode, durationMs: reply.elapsedTime }, 'request done');
+  });
+  // Browser preflights for any path; routes that define OPTIONS themselves take precedence.
+  app.options('/*', async (_request, reply) => reply.code(204).header('allow', 'GET, POST, OPTIONS, HEAD').send());
+
+  const rate = settings.rateLimitPerSecond;
+  await registerFlagsRoutes(app, {
+    store: deps.store,
+    snapshots: deps.snapshots,
+    metrics,
+    limits: { maxDecompressedBytes: settings.decompressedLimitBytes, maxDepth: MAX_JSON_DEPTH, maxProperties: MAX_JSON_PROPERTIES },
+    rateLimiter: rate > 0 ? new RateLimiter(rate) : null,
+    lookupTimeoutMs: settings.lookupTimeoutMs,
+    now: deps.now ?? Date.now,
+    log: deps.log,
+  });
+  registerDefinitionsRoutes(app, { store: deps.store, snapshots: deps.snapshots, rateLimiter: rate > 0 ? new RateLimiter(rate) : null });
+  registerHealthRoutes(app, { store: deps.store });
+  registerMetricsRoute(app, { metrics });
+  return app;
+}
