@@ -116,9 +116,9 @@ export async function addStaticCohortMembers(
     if (distinctIds.length) await ensurePersonsForDistinctIds(tx, projectId, distinctIds);
     const added = await tx.query(
       `INSERT INTO cohort_people (cohort_id, person_id)
-       SELECT $2, d.person_id FROM person_distinct_ids d WHERE d.project_id = $1 AND d.distinct_id = ANY($3::text[])
+       SELECT $2::int, d.person_id FROM person_distinct_ids d WHERE d.project_id = $1 AND d.distinct_id = ANY($3::text[])
        UNION
-       SELECT $2, p.id FROM persons p WHERE p.project_id = $1 AND p.id = ANY($4::uuid[])
+       SELECT $2::int, p.id FROM persons p WHERE p.project_id = $1 AND p.id = ANY($4::uuid[])
        ON CONFLICT DO NOTHING RETURNING person_id`,
       [projectId, cohortId, distinctIds, personIds],
     );

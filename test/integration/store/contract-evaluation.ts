@@ -1,0 +1,96 @@
+/**
+ * @module test/integration/store/contract-evaluation
+ * Contract: the /flags lookup (one round trip), hash-key overrides (spec §6.5) and snapshot definitions.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ContractContext } from './store-contract.ts';
+
+export function evaluationContract(ctx: ContractContext): void {
+  describe('evaluation data', () => {
+    it('returns empty data for an unknown distinct id', async () => {
+      const p = await ctx.newProject();
+      const data = await ctx.store().loadEvaluationData({
+        projectId: p.id,
+        distinctId: 'nobody',
+        groups: [{ groupTypeIndex: 0, groupKey: 'none' }],
+        overrideDistinctIds: ['nobody', 'anon'],
+      });
+      assert.deepEqual(data, {
+        personProperties: null,
+        personCreatedAt: null,
+        staticCohortIds: [],
+        groupProperties: new Map(),
+        hashKeyOverrides: new Map(),
+      });
+    });
+
+    it('returns person properties, created_at, static cohorts and the requested groups together', async () => {
+      const p = await ctx.newProject();
+      const c = await ctx.store().createCohort(p.id, { name: 's', isStatic: true }, 'x');
+      const other = await ctx.store().createCohort(p.id, { name: 'o', isStatic: true }, 'x');
+      await ctx.store().applyPersonUpdates(p.id, [{ distinctId: 'u', set: { plan: 'pro', nested: { a: [1, 2] } } }]);
+      await ctx.store().addStaticCohortMembers(p.id, c.id, { distinctIds: ['u'] });
+      await ctx.store().addStaticCohortMembers(p.id, other.id, { distinctIds: ['someone-else'] });
+      await ctx.store().upsertGroup(p.id, 0, 'acme', { size: 10 });
+      await ctx.store().upsertGroup(p.id, 2, 'team-1', { t: true });
+      await ctx.store().upsertGroup(p.id, 0, 'other', { size: 1 });
+      const person = await ctx.store().getPersonByDistinctId(p.id, 'u');
+      const data = await ctx.store().loadEvaluationData({
+        projectId: p.id,
+        distinctId: 'u',
+        groups: [
+          { groupTypeIndex: 0, groupKey: 'acme' },
+          { groupTypeIndex: 2, groupKey: 'team-1' },
+          { groupTypeIndex: 3, groupKey: 'missing' },
+        ],
+      });
+      assert.deepEqual(data.personProperties, { plan: 'pro', nested: { a: [1, 2] } });
+      assert.equal(data.personCreatedAt?.getTime(), person?.createdAt.getTime());
+      assert.deepEqual(data.staticCohortIds, [c.id]);
+      assert.deepEqual(data.groupProperties, new Map([[0, { size: 10 }], [2, { t: true }]]));
+      assert.equal(data.hashKeyOverrides.size, 0, 'no overrides unless asked');
+    });
+
+    it('writes overrides insert-if-absent, only for existing persons', async () => {
+      const p = await ctx.newProject();
+      await ctx.store().applyPersonUpdates(p.id, [{ distinctId: 'u' }]);
+      await ctx.store().writeHashKeyOverrides(p.id, ['u', 'ghost'], 'anon-1', ['f1', 'f2']);
+      await ctx.store().writeHashKeyOverrides(p.id, ['u'], 'anon-2', ['f2', 'f3']);
+      await ctx.store().writeHashKeyOverrides(p.id, [], 'anon-3', ['f4']);
+      const data = await ctx.store().loadEvaluationData({ projectId: p.id, distinctId: 'u', groups: [], overrideDistinctIds: ['u', 'ghost'] });
+      assert.deepEqual(Object.fromEntries(data.hashKeyOverrides), { f1: 'anon-1', f2: 'anon-1', f3: 'anon-2' });
+      assert.equal(await ctx.store().getPersonByDistinctId(p.id, 'ghost'), null, 'no person is created for overrides');
+    });
+
+    it("lets the first distinct id's person win when both persons have an override for a flag", async () => {
+      const p = await ctx.newProject();
+      await ctx.store().applyPersonUpdates(p.id, [{ distinctId: 'user' }, { distinctId: 'anon' }]);
+      await ctx.store().writeHashKeyOverrides(p.id, ['anon'], 'anon-hash', ['shared', 'anonOnly']);
+      await ctx.store().writeHashKeyOverrides(p.id, ['user'], 'user-hash', ['shared']);
+      const q = { projectId: p.id, distinctId: 'user', groups: [] };
+      const userFirst = await ctx.store().loadEvaluationData({ ...q, overrideDistinctIds: ['user', 'anon'] });
+      assert.deepEqual(Object.fromEntries(userFirst.hashKeyOverrides), { shared: 'user-hash', anonOnly: 'anon-hash' });
+      const anonFirst = await ctx.store().loadEvaluationData({ ...q, overrideDistinctIds: ['anon', 'user'] });
+      assert.deepEqual(Object.fromEntries(anonFirst.hashKeyOverrides), { shared: 'anon-hash', anonOnly: 'anon-hash' });
+    });
+
+    it('loads live flags (inactive included), live cohorts and group types for a snapshot', async () => {
+      const p = await ctx.newProject();
+      const on = await ctx.store().createFlag(p.id, { key: 'on' }, 'x');
+      const off = await ctx.store().createFlag(p.id, { key: 'off', active: false }, 'x');
+      const gone = await ctx.store().createFlag(p.id, { key: 'gone' }, 'x');
+      await ctx.store().updateFlag(p.id, gone.id, { deleted: true }, 'x');
+      const c = await ctx.store().createCohort(p.id, { name: 'c', isStatic: false, filters: { properties: { type: 'AND', values: [] } } }, 'x');
+      const dc = await ctx.store().createCohort(p.id, { name: 'dc', isStatic: true }, 'x');
+      await ctx.store().updateCohort(p.id, dc.id, { deleted: true }, 'x');
+      await ctx.store().ensureGroupTypeIndex(p.id, 'company');
+      const defs = await ctx.store().loadProjectDefinitions(p.id);
+      assert.deepEqual(defs?.flags.map((f) => f.id), [on.id, off.id]);
+      assert.deepEqual(defs?.cohorts.map((x) => x.id), [c.id]);
+      assert.deepEqual(defs?.groupTypeMapping, { 0: 'company' });
+      assert.equal(defs?.project.revision, 9);
+      assert.equal(await ctx.store().loadProjectDefinitions(2_000_000_000), null);
+    });
+  });
+}

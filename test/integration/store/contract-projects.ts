@@ -1,0 +1,80 @@
+/**
+ * @module test/integration/store/contract-projects
+ * Contract: projects, secret hashes, personal API keys, revisions.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import type { ContractContext } from './store-contract.ts';
+
+const hex = (): string => randomBytes(32).toString('hex');
+
+export function projectContract(ctx: ContractContext): void {
+  describe('projects and keys', () => {
+    it('creates a project readable by id and by api token, with revision 1 and UTC by default', async () => {
+      const token = `phc_${hex()}`;
+      const p = await ctx.store().createProject({ name: 'Acme', apiToken: token, secretTokenHash: hex() });
+      assert.equal(p.name, 'Acme');
+      assert.equal(p.timezone, 'UTC');
+      assert.equal(p.revision, 1);
+      assert.match(p.uuid, /^[0-9a-f-]{36}$/);
+      assert.ok(p.createdAt instanceof Date);
+      assert.deepEqual(await ctx.store().getProject(p.id), p);
+      assert.deepEqual(await ctx.store().getProjectByApiToken(token), p);
+      assert.ok((await ctx.store().listProjects()).some((x) => x.id === p.id));
+    });
+
+    it('returns null for unknown project ids and tokens, including out-of-range ids', async () => {
+      assert.equal(await ctx.store().getProject(2_000_000_000), null);
+      assert.equal(await ctx.store().getProject(-1), null);
+      assert.equal(await ctx.store().getProject(2 ** 40), null);
+      assert.equal(await ctx.store().getProjectByApiToken('phc_nope'), null);
+    });
+
+    it('refuses a second project with the same api token', async () => {
+      const token = `phc_${hex()}`;
+      await ctx.store().createProject({ name: 'a', apiToken: token, secretTokenHash: hex() });
+      await assert.rejects(ctx.store().createProject({ name: 'b', apiToken: token, secretTokenHash: hex() }));
+    });
+
+    it('keeps the previous secret hash as backup when the secret is rotated', async () => {
+      const first = hex();
+      const p = await ctx.store().createProject({ name: 'a', apiToken: `phc_${hex()}`, secretTokenHash: first, timezone: 'Europe/Paris' });
+      assert.equal(p.timezone, 'Europe/Paris');
+      assert.deepEqual(await ctx.store().getProjectSecretHashes(p.id), [first]);
+      const second = hex();
+      await ctx.store().setProjectSecretHash(p.id, second);
+      assert.deepEqual(await ctx.store().getProjectSecretHashes(p.id), [second, first]);
+      assert.deepEqual(await ctx.store().getProjectSecretHashes(2_000_000_000), []);
+    });
+
+    it('stores personal API keys by hash with scopes and project scoping', async () => {
+      const before = await ctx.store().countPersonalApiKeys();
+      const hash = hex();
+      const k = await ctx.store().createPersonalApiKey({ label: 'ci', keyHash: hash, scopes: ['feature_flag:read'], scopedProjects: [1, 2] });
+      assert.deepEqual([k.label, k.scopes, k.scopedProjects, k.lastUsedAt], ['ci', ['feature_flag:read'], [1, 2], null]);
+      assert.deepEqual(await ctx.store().getPersonalApiKeyByHash(hash), k);
+      assert.equal(await ctx.store().getPersonalApiKeyByHash(hex()), null);
+      assert.equal(await ctx.store().countPersonalApiKeys(), before + 1);
+      await assert.rejects(ctx.store().createPersonalApiKey({ label: 'dup', keyHash: hash, scopes: [], scopedProjects: null }));
+    });
+
+    it('ensures a bootstrap key idempotently, also under concurrent calls', async () => {
+      const hash = hex();
+      const input = { label: 'bootstrap', keyHash: hash, scopes: ['*'] };
+      const [a, b] = await Promise.all([ctx.store().ensurePersonalApiKey(input), ctx.store().ensurePersonalApiKey(input)]);
+      const c = await ctx.store().ensurePersonalApiKey(input);
+      assert.equal(a.id, b.id);
+      assert.equal(a.id, c.id);
+      assert.equal(c.scopedProjects, null);
+      assert.deepEqual(c.scopes, ['*']);
+    });
+
+    it('lists the revision of every project', async () => {
+      const p = await ctx.newProject();
+      await ctx.store().createFlag(p.id, { key: 'x' }, 'tester');
+      const revisions = await ctx.store().listProjectRevisions();
+      assert.equal(revisions.get(p.id), 2);
+    });
+  });
+}
