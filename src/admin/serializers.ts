@@ -145,15 +145,23 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
+/** A stored row snapshot with PostHog's snake_case field names (`ensureExperienceContinuity` → `ensure_experience_continuity`). */
+function snakeKeys(value: unknown): unknown {
+  if (!isRecord(value)) return value ?? null;
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), v]));
+}
+
 /** Field-level changes between two snapshots, PostHog's `detail.changes` entries. */
-function changesBetween(scope: string, activity: string, before: unknown, after: unknown): Array<Record<string, unknown>> {
+function changesBetween(scope: string, activity: string, rawBefore: unknown, rawAfter: unknown): Array<Record<string, unknown>> {
+  const before = snakeKeys(rawBefore);
+  const after = snakeKeys(rawAfter);
   if (activity !== 'updated' || !isRecord(before) || !isRecord(after)) {
-    return [{ type: scope, action: activity === 'updated' ? 'changed' : activity, field: null, before: before ?? null, after: after ?? null }];
+    return [{ type: scope, action: activity === 'updated' ? 'changed' : activity, field: null, before, after }];
   }
   const fields = new Set([...Object.keys(before), ...Object.keys(after)]);
   const changes: Array<Record<string, unknown>> = [];
   for (const field of fields) {
-    if (field === 'version' || field === 'updatedAt' || field === 'updated_at') continue;
+    if (field === 'version' || field === 'updated_at') continue;
     if (JSON.stringify(before[field]) === JSON.stringify(after[field])) continue;
     const action = !(field in before) ? 'created' : !(field in after) ? 'deleted' : 'changed';
     changes.push({ type: scope, action, field, before: before[field] ?? null, after: after[field] ?? null });
