@@ -1,0 +1,135 @@
+/**
+ * @module test/integration/admin/projects.test
+ * Projects and personal API keys through the admin API, on both store backends.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { hashSecret } from '../../../src/auth/keys.ts';
+import { STORE_KINDS, assertDrfError, openAdmin, type AdminHarness } from './admin-harness.ts';
+
+for (const kind of STORE_KINDS) {
+  describe(`admin projects (${kind})`, () => {
+    let h: AdminHarness;
+    before(async () => {
+      h = await openAdmin(kind);
+    });
+    after(async () => h.close());
+
+    test('POST /api/projects/ creates a project with both tokens and shows the secret once', async () => {
+      const notices = h.notices.length;
+      const res = await h.call('POST', '/api/projects/', { body: { name: 'Shop', timezone: 'Europe/Paris' } });
+      assert.equal(res.status, 201, res.raw);
+      const p = res.body;
+      assert.equal(p.name, 'Shop');
+      assert.equal(p.timezone, 'Europe/Paris');
+      assert.ok(Number.isInteger(p.id));
+      assert.match(p.uuid, /^[0-9a-f-]{36}$/);
+      assert.match(p.api_token, /^phc_/);
+      assert.match(p.secret_api_token, /^phs_/);
+      assert.deepEqual(await h.db.store.getProjectSecretHashes(p.id).then((x) => x.includes(hashSecret(p.secret_api_token))), true);
+      const again = await h.call('GET', `/api/projects/${p.id}/`);
+      assert.equal(again.status, 200);
+      assert.equal(again.body.secret_api_token, null, 'the secret is shown only once');
+      assert.equal(again.body.api_token, p.api_token);
+      assert.ok(!again.raw.includes(p.secret_api_token));
+      assert.deepEqual(h.notices.slice(notices), [p.id]);
+    });
+
+    test('timezone defaults to UTC; an unknown timezone is a 400 invalid_choice', async () => {
+      const res = await h.call('POST', '/api/projects/', { body: { name: 'Plain' } });
+      assert.equal(res.body.timezone, 'UTC');
+      assertDrfError(await h.call('POST', '/api/projects/', { body: { name: 'Bad', timezone: 'Mars/Olympus' } }), 400, {
+        type: 'validation_error', code: 'invalid_choice', attr: 'timezone', detail: '"Mars/Olympus" is not a valid choice.',
+      });
+    });
+
+    const invalidRows: Array<[string, unknown, string, string]> = [
+      ['missing name', {}, 'required', 'name'],
+      ['blank name', { name: '' }, 'blank', 'name'],
+      ['null name', { name: null }, 'null', 'name'],
+      ['numeric name', { name: 5 }, 'invalid_input', 'name'],
+      ['name too long', { name: 'x'.repeat(201) }, 'max_length', 'name'],
+      ['unknown field', { name: 'x', owner: 'me' }, 'unknown_field', 'owner'],
+    ];
+    for (const [label, body, code, attr] of invalidRows) {
+      test(`project create rejects ${label}`, async () => {
+        assertDrfError(await h.call('POST', '/api/projects/', { body }), 400, { type: 'validation_error', code, attr });
+      });
+    }
+
+    test('GET /api/projects/ is paginated like DRF', async () => {
+      for (let i = 0; i < 3; i++) await h.makeProject(`Paged ${i}`);
+      const all = await h.call('GET', '/api/projects/');
+      const total = all.body.count;
+      assert.ok(total >= 3);
+      const first = await h.call('GET', '/api/projects/?limit=2');
+      assert.equal(first.body.results.length, 2);
+      assert.equal(first.body.previous, null);
+      assert.match(first.body.next, /^http:\/\/localhost(:80)?\/api\/projects\/\?limit=2&offset=2$/);
+      const second = await h.call('GET', '/api/projects/?limit=2&offset=2');
+      assert.match(second.body.previous, /\/api\/projects\/\?limit=2$/);
+      assert.notDeepEqual(second.body.results[0].id, first.body.results[0].id);
+    });
+
+    test('PATCH rotate_secret_token returns a new secret once and replaces the stored hash', async () => {
+      const p = await h.makeProject('Rotating');
+      const before = h.notices.length;
+      const res = await h.call('PATCH', `/api/projects/${p.id}/rotate_secret_token/`);
+      assert.equal(res.status, 200, res.raw);
+      assert.match(res.body.secret_api_token, /^phs_/);
+      assert.notEqual(res.body.secret_api_token, p.secret_api_token);
+      const hashes = await h.db.store.getProjectSecretHashes(p.id);
+      assert.ok(hashes.includes(hashSecret(res.body.secret_api_token)));
+      assert.equal((await h.call('GET', `/api/projects/${p.id}/`)).body.secret_api_token, null);
+      assert.deepEqual(h.notices.slice(before), [p.id]);
+      assertDrfError(await h.call('GET', `/api/projects/${p.id}/rotate_secret_token/`), 405, { code: 'method_not_allowed' });
+    });
+
+    test('unsupported project methods are 405', async () => {
+      const p = await h.makeProject('Fixed');
+      for (const method of ['DELETE', 'PATCH', 'PUT']) {
+        assertDrfError(await h.call(method, `/api/projects/${p.id}/`, { body: {} }), 405, { code: 'method_not_allowed', detail: `Method "${method}" not allowed.` });
+      }
+    });
+
+    test('POST /api/personal_api_keys/ returns the key once; it authenticates with its scopes', async () => {
+      const p = await h.makeProject('Keyed');
+      const res = await h.call('POST', '/api/personal_api_keys/', { body: { label: 'ci', scopes: ['feature_flag:read'], scoped_teams: [p.id] } });
+      assert.equal(res.status, 201, res.raw);
+      assert.match(res.body.value, /^phx_/);
+      assert.deepEqual(res.body.scopes, ['feature_flag:read']);
+      assert.deepEqual(res.body.scoped_teams, [p.id]);
+      assert.equal((await h.call('GET', `/api/projects/${p.id}/feature_flags/`, { key: res.body.value })).status, 200);
+      assert.equal((await h.call('POST', `/api/projects/${p.id}/feature_flags/`, { key: res.body.value, body: { key: 'x' } })).status, 403);
+      assert.ok(await h.db.store.getPersonalApiKeyByHash(hashSecret(res.body.value)));
+    });
+
+    test('personal API key validation and escalation rules', async () => {
+      assertDrfError(await h.call('POST', '/api/personal_api_keys/', { body: { label: 'x', scopes: ['flags:everything'] } }), 400, { attr: 'scopes', detail: 'Invalid scope: flags:everything' });
+      assertDrfError(await h.call('POST', '/api/personal_api_keys/', { body: { label: 'x', scopes: [] } }), 400, { attr: 'scopes' });
+      assertDrfError(await h.call('POST', '/api/personal_api_keys/', { body: { scopes: ['*'] } }), 400, { code: 'required', attr: 'label' });
+      assertDrfError(await h.call('POST', '/api/personal_api_keys/', { body: { label: 'x', scopes: ['*'], scoped_teams: [999999] } }), 400, { attr: 'scoped_teams' });
+      const limited = await h.makeKey(['personal_api_key:write', 'feature_flag:read']);
+      assertDrfError(await h.call('POST', '/api/personal_api_keys/', { key: limited, body: { label: 'x', scopes: ['feature_flag:write'] } }), 403, { code: 'permission_denied' });
+      assertDrfError(await h.call('POST', '/api/personal_api_keys/', { key: limited, body: { label: 'x', scopes: ['*'] } }), 403, { code: 'permission_denied' });
+      assert.equal((await h.call('POST', '/api/personal_api_keys/', { key: limited, body: { label: 'x', scopes: ['feature_flag:read'] } })).status, 201);
+      const noScope = await h.makeKey(['feature_flag:write']);
+      assertDrfError(await h.call('POST', '/api/personal_api_keys/', { key: noScope, body: { label: 'x', scopes: ['feature_flag:read'] } }), 403, {
+        detail: "API key missing required scope 'personal_api_key:write'",
+      });
+    });
+
+    test('a project-scoped key cannot create projects', async () => {
+      const p = await h.makeProject('Owned');
+      const scoped = await h.makeKey(['*'], [p.id]);
+      assertDrfError(await h.call('POST', '/api/projects/', { key: scoped, body: { name: 'more' } }), 403, { code: 'permission_denied' });
+    });
+
+    test('group types appear on the project', async () => {
+      const p = await h.makeProject('Groups');
+      await h.db.store.ensureGroupTypeIndex(p.id, 'company');
+      const res = await h.call('GET', `/api/projects/${p.id}/`);
+      assert.deepEqual(res.body.group_types, [{ group_type: 'company', group_type_index: 0, name_singular: null, name_plural: null }]);
+    });
+  });
+}
