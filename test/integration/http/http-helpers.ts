@@ -38,11 +38,15 @@ export interface TestApp {
 export const TEST_NOW = Date.UTC(2026, 0, 15, 12, 0, 0);
 
 /** A migrated store of `kind` with an app on it; env overrides Config defaults. */
-export async function startTestApp(kind: StoreKind, env: Record<string, string> = {}): Promise<TestApp> {
+export async function startTestApp(
+  kind: StoreKind,
+  env: Record<string, string> = {},
+  options: { wrapStore?: (store: Store) => Store } = {},
+): Promise<TestApp> {
   const testStore = await openTestStore(kind);
   const config = loadConfig({ LOG_LEVEL: 'silent', VEXIL_SNAPSHOT_POLL_SECONDS: '3600', ...env });
   const app = await createApp(config, {
-    store: testStore.store,
+    store: options.wrapStore ? options.wrapStore(testStore.store) : testStore.store,
     log: createLogger('silent'),
     print: () => undefined,
     now: () => TEST_NOW,
