@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { VexilError, type ErrorCode } from '../errors.ts';
 import type { CohortRow, FlagRow } from '../store/store.ts';
 import { formatPath } from './body.ts';
-import { createsCohortLoop, flagsUsingCohort, hasBehavioralFilter, nestedCohortIds, withNestedCohorts } from './cohort-graph.ts';
+import { cohortIdOf, createsCohortLoop, flagsUsingCohort, hasBehavioralFilter, nestedCohortIds, withNestedCohorts } from './cohort-graph.ts';
 import { operatorSchema } from './flag-schema.ts';
 
 /** Deepest AND/OR nesting accepted in a cohort definition. */
@@ -47,7 +47,7 @@ const personFilterSchema = z.strictObject({
 const cohortFilterSchema = z.strictObject({
   type: z.literal('cohort'),
   key: z.literal('id'),
-  value: z.union([z.number().int(), z.string().regex(/^\d{1,15}$/)], { error: 'value must be a cohort id' }),
+  value: z.unknown().refine((v) => cohortIdOf(v) !== null, { error: 'value must be a cohort id' }),
   negation: z.boolean().optional(),
 });
 /** Behavioral filters are accepted (PostHog allows them) but such cohorts never match in Vexil (spec §6.3). */
