@@ -1,20 +1,82 @@
 /**
  * @module engine/match/regex
- * User-supplied regular expressions with bounded cost (spec §5.3). PLACEHOLDER: being replaced
- * by a linear-time (re2js) + step-capped backtracking implementation.
+ * User-supplied regular expressions with bounded cost (spec §5.3): linear-time re2js for every
+ * pattern RE2 can express, a step-capped backtracker for the rest.
+ *
+ * PostHog matches `regex`/`not_regex` with Rust's fancy_regex (unanchored search, backtrack limit
+ * 10 000). fancy_regex itself runs backtracking-free patterns on the linear regex crate and only
+ * backtracks for look-around, backreferences and atomic groups; Vexil splits the work the same way.
  */
+import { RE2JS } from 're2js';
+import { someNode, type Node } from './regex-ast.ts';
+import { Backtracker } from './regex-backtrack.ts';
+import { parseRegex } from './regex-parse.ts';
+import { compileProgram } from './regex-program.ts';
+import { translateToRe2 } from './regex-re2.ts';
+import { NON_ASCII_WORD } from './regex-unicode.ts';
 
 /** A compiled pattern. `test` never throws: `null` means the step budget was exceeded. */
 export interface CompiledRegex {
   test(subject: string): boolean | null;
 }
 
-/** Compiles a PostHog (Rust fancy_regex syntax) pattern; `null` when the pattern is invalid. */
+/** Features that make fancy_regex backtrack, and so subject it to the backtrack limit. */
+const isFancy = (n: Node): boolean =>
+  n.type === 'look' || n.type === 'atomic' || n.type === 'backref' || (n.type === 'assert' && n.kind === 'textEndNl');
+
+function compileRe2(source: string, flags: number): RE2JS | null {
+  try {
+    return RE2JS.compile(source, flags);
+  } catch {
+    // RE2 limits fancy_regex does not have (program size, nesting): the backtracker takes over.
+    return null;
+  }
+}
+
+/** Wraps a matcher so that an unexpected internal error reads as "could not decide", never a throw. */
+function guarded(test: (subject: string) => boolean | null): CompiledRegex {
+  return {
+    test(subject) {
+      try {
+        return test(subject);
+      } catch {
+        return null;
+      }
+    },
+  };
+}
+
+function build(pattern: string): CompiledRegex | null {
+  const parsed = parseRegex(pattern);
+  if (parsed === null) return null;
+  const translation = parsed.referenced.size === 0 ? translateToRe2(parsed.root) : null;
+  const re2 =
+    translation === null ? null : compileRe2(translation.source, translation.lookbehind ? RE2JS.LOOKBEHINDS : 0);
+  if (translation !== null && re2 !== null) {
+    if (!translation.wordBoundary) return guarded((s) => re2.test(s));
+    // RE2's \b only knows ASCII word characters; Rust's is Unicode. They agree unless the subject
+    // has a non-ASCII word character, and only then is the (Unicode-aware) backtracker needed.
+    const program = compileProgram(parsed);
+    if (program === null) return guarded((s) => re2.test(s));
+    const unicode = new Backtracker(program, false);
+    return guarded((s) => (NON_ASCII_WORD.test(s) ? unicode.test(s) : re2.test(s)));
+  }
+  const program = compileProgram(parsed);
+  if (program === null) return null;
+  const backtracker = new Backtracker(program, someNode(parsed.root, isFancy));
+  return guarded((s) => backtracker.test(s));
+}
+
+/**
+ * Compiles a PostHog regex filter (Rust fancy_regex syntax) once, for many `test` calls.
+ * `test` is an unanchored search ("find anywhere"). Returns null when the pattern is invalid;
+ * never throws.
+ */
 export function compileRegex(pattern: string): CompiledRegex | null {
   try {
-    const re = new RegExp(pattern, 'u');
-    return { test: (s) => re.test(s) };
+    return build(pattern);
   } catch {
+    // Anything unforeseen while compiling user input is treated as an invalid pattern.
     return null;
   }
 }
