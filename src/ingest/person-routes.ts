@@ -1,0 +1,158 @@
+/**
+ * @module ingest/person-routes
+ * Admin read API for persons and groups, plus bulk person import, as a fastify plugin:
+ * PostHog-shaped `/api/projects/:id/persons/…` and `/groups/…` with personal API key auth
+ * (`person:read` / `person:write`), errors in the admin API's DRF shape.
+ */
+import { gunzipSync } from 'node:zlib';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { projectRoute, type ProjectContext, type Scope } from '../admin/auth.ts';
+import { adminErrorHandler } from '../admin/error-handler.ts';
+import { VexilError } from '../errors.ts';
+import type { GroupRow, PersonRow, Store } from '../store/store.ts';
+import { expandDistinctIds } from './person-ids.ts';
+import { readPersons, sniffFormat, type ImportFormat, type PersonRecord } from './person-import.ts';
+
+/** What the person routes are given by the composition root. */
+export interface PersonRoutesDeps {
+  store: Store;
+  /** After persons with these distinct ids changed (cache invalidation). */
+  onPersonsChanged?(projectId: number, distinctIds: string[]): void;
+  /** After a change whose distinct ids are not known (delete by UUID, bulk import). */
+  onAllPersonsChanged?(projectId: number): void;
+  /** Largest bulk import body, bytes (before gunzip). Default 100 MiB. */
+  bulkBodyLimitBytes?: number;
+}
+
+export const DEFAULT_BULK_BODY_LIMIT_BYTES = 100 * 1024 * 1024;
+
+/** PostHog's person JSON (`posthog/api/person.py`); Vexil's person id is its UUID. */
+export function serializePerson(p: PersonRow): Record<string, unknown> {
+  const email = p.properties.email;
+  return {
+    id: p.id,
+    uuid: p.id,
+    name: typeof email === 'string' && email !== '' ? email : (p.distinctIds[0] ?? p.id),
+    distinct_ids: p.distinctIds,
+    properties: p.properties,
+    is_identified: p.isIdentified,
+    created_at: p.createdAt.toISOString(),
+  };
+}
+
+/** PostHog's group JSON (`posthog/api/group.py`). */
+export function serializeGroup(g: GroupRow): Record<string, unknown> {
+  return {
+    group_type_index: g.groupTypeIndex,
+    group_key: g.groupKey,
+    group_properties: g.properties,
+    created_at: g.createdAt.toISOString(),
+  };
+}
+
+function queryOf(req: FastifyRequest): Record<string, unknown> {
+  return (req.query ?? {}) as Record<string, unknown>;
+}
+
+function requiredString(req: FastifyRequest, name: string): string {
+  const v = queryOf(req)[name];
+  if (typeof v !== 'string' || v === '') throw new VexilError('VXL_FIELD_REQUIRED', { message: `The ${name} query parameter is required.`, attr: name });
+  return v;
+}
+
+function groupQuery(req: FastifyRequest): { index: number; key: string } {
+  const rawIndex = requiredString(req, 'group_type_index');
+  if (!/^[0-4]$/.test(rawIndex)) throw new VexilError('VXL_VALIDATION', { message: `group_type_index must be an integer 0–4, got '${rawIndex.slice(0, 20)}'.`, attr: 'group_type_index' });
+  return { index: Number(rawIndex), key: requiredString(req, 'group_key') };
+}
+
+async function* once(text: string): AsyncGenerator<string> {
+  yield text;
+}
+
+/** The bulk body as persons, validated in full before anything is written. */
+async function bulkRecords(req: FastifyRequest): Promise<PersonRecord[]> {
+  let body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+  const encoding = String(req.headers['content-encoding'] ?? '').toLowerCase();
+  if (encoding.includes('gzip') || (body[0] === 0x1f && body[1] === 0x8b)) {
+    try {
+      body = gunzipSync(body);
+    } catch (err) {
+      throw new VexilError('VXL_REQUEST_INVALID', { message: `Failed to decode request: gzip decompression failed: ${(err as Error).message}`, cause: err });
+    }
+  }
+  const text = body.toString('utf8');
+  if (text.trim() === '') throw new VexilError('VXL_VALIDATION', { message: 'The body is empty: send a JSON array or JSON lines of {"distinct_id", "properties"}.' });
+  const type = String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  const format: ImportFormat = type === 'text/csv' ? 'csv' : sniffFormat(text);
+  const out: PersonRecord[] = [];
+  for await (const r of readPersons(once(text), format)) out.push(r);
+  return out;
+}
+
+async function* iterate(records: PersonRecord[]): AsyncGenerator<PersonRecord> {
+  yield* records;
+}
+
+/** `/api/projects/:projectId/<rest>` and its `/api/environments/` alias, with and without the trailing slash. */
+function urls(rest: string): string[] {
+  return ['projects', 'environments'].flatMap((base) => [`/api/${base}/:projectId/${rest}`, `/api/${base}/:projectId/${rest}/`]);
+}
+
+/**
+ * Registers the routes in their own scope (DRF error shape, raw-body parser):
+ * - `GET …/persons/?distinct_id=` ⇒ `{count, next, previous, results:[person]}` (0 or 1 result)
+ * - `DELETE …/persons/:uuid/` ⇒ 204; the person's distinct ids, overrides and memberships go too
+ * - `POST …/persons/bulk/` (JSON array, JSON lines or CSV; gzip ok) ⇒ `{imported: N}`
+ * - `GET …/groups/?group_type_index=&group_key=` ⇒ `{count, next, previous, results}`
+ * - `GET …/groups/find/?group_type_index=&group_key=` ⇒ the group, or 404
+ */
+export async function registerPersonRoutes(app: FastifyInstance, deps: PersonRoutesDeps): Promise<void> {
+  const { store } = deps;
+  const bodyLimit = deps.bulkBodyLimitBytes ?? DEFAULT_BULK_BODY_LIMIT_BYTES;
+  await app.register(async (scope) => {
+    scope.setErrorHandler(adminErrorHandler);
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, (_req, body, done) => done(null, body));
+    const route = (method: 'GET' | 'POST' | 'DELETE', rest: string, scopeName: Scope, handler: (req: FastifyRequest, reply: FastifyReply, ctx: ProjectContext) => Promise<unknown>) => {
+      for (const url of urls(rest)) scope.route({ method, url, bodyLimit, handler: projectRoute(store, scopeName, handler) });
+    };
+
+    route('GET', 'persons', 'person:read', async (req, _reply, { project }) => {
+      const person = await store.getPersonByDistinctId(project.id, requiredString(req, 'distinct_id'));
+      const results = person ? [serializePerson(person)] : [];
+      return { count: results.length, next: null, previous: null, results };
+    });
+
+    route('DELETE', 'persons/:personId', 'person:write', async (req, reply, { project }) => {
+      const personId = (req.params as Record<string, string>).personId ?? '';
+      if (!(await store.deletePerson(project.id, personId))) throw new VexilError('VXL_NOT_FOUND');
+      deps.onAllPersonsChanged?.(project.id);
+      return reply.code(204).send();
+    });
+
+    route('POST', 'persons/bulk', 'person:write', async (req, _reply, { project }) => {
+      const records = await bulkRecords(req);
+      const imported = await store.importPersons(project.id, iterate(records));
+      // Small imports invalidate precisely (every id of every person touched); big ones, the project.
+      if (records.length <= 1000 && deps.onPersonsChanged) {
+        deps.onPersonsChanged(project.id, await expandDistinctIds(store, project.id, records.map((r) => r.distinctId)));
+      } else deps.onAllPersonsChanged?.(project.id);
+      return { imported };
+    });
+
+    route('GET', 'groups', 'person:read', async (req, _reply, { project }) => {
+      const q = groupQuery(req);
+      const group = await store.getGroup(project.id, q.index, q.key);
+      const results = group ? [serializeGroup(group)] : [];
+      return { count: results.length, next: null, previous: null, results };
+    });
+
+    route('GET', 'groups/find', 'person:read', async (req, _reply, { project }) => {
+      const q = groupQuery(req);
+      const group = await store.getGroup(project.id, q.index, q.key);
+      if (group === null) throw new VexilError('VXL_NOT_FOUND');
+      return serializeGroup(group);
+    });
+  });
+}
