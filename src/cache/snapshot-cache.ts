@@ -36,6 +36,12 @@ export interface SnapshotCacheOptions {
 const UNKNOWN_TOKEN_TTL_MS = 2000;
 const UNKNOWN_TOKEN_MAX = 10_000;
 
+/**
+ * Shape every stored token has: printable ASCII, bounded length. Anything else (NUL bytes,
+ * which PostgreSQL rejects outright; megabyte strings) cannot match, so it is not looked up.
+ */
+const PLAUSIBLE_TOKEN = /^[\x21-\x7e]{1,200}$/;
+
 /** Maps a store row set to the engine's input (PostHog wire names). */
 export function toProjectDefs(defs: ProjectDefinitionsRow): ProjectDefs {
   return {
@@ -118,6 +124,7 @@ export class SnapshotCache {
   async resolveToken(token: string): Promise<ProjectEntry | null> {
     const cached = this.peekToken(token);
     if (cached) return cached;
+    if (!PLAUSIBLE_TOKEN.test(token)) return null;
     const unknownUntil = this.#unknownTokens.get(token);
     if (unknownUntil !== undefined && unknownUntil > Date.now()) return null;
     const project = await this.#opts.store.getProjectByApiToken(token);

@@ -1,0 +1,116 @@
+// Snapshot cache and change buses against real Redis: a change on one node reaches the other;
+// the revision poll catches changes nobody announced; Redis being down degrades, never breaks.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { Redis } from 'ioredis';
+import { SnapshotCache } from '../../../src/cache/snapshot-cache.ts';
+import { MemoryChangeBus } from '../../../src/cache/memory/memory-change-bus.ts';
+import { RedisChangeBus } from '../../../src/cache/redis/redis-change-bus.ts';
+import { createLogger } from '../../../src/log.ts';
+import { openTestStore, type TestStore } from '../../helpers/db.ts';
+import { createProject, type TestProject } from './http-helpers.ts';
+
+const REDIS_URL = process.env.VEXIL_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const silent = createLogger('silent');
+
+async function until(what: string, check: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+describe('snapshot cache', () => {
+  let ts: TestStore;
+  let project: TestProject;
+  const channel = `vexil-test:${randomBytes(6).toString('hex')}`;
+
+  before(async () => {
+    const probe = new Redis(REDIS_URL, { maxRetriesPerRequest: 1, lazyConnect: true });
+    try {
+      await probe.connect();
+      await probe.ping();
+    } catch (err) {
+      throw new Error(`Redis is unreachable at ${REDIS_URL} (these tests need it running): ${(err as Error).message}`);
+    } finally {
+      probe.disconnect();
+    }
+    ts = await openTestStore('postgres');
+    project = await createProject(ts.store, 'cache test');
+  });
+  after(async () => ts.cleanup());
+
+  test('two nodes on one Redis: a change published by one rebuilds the other', async () => {
+    const busA = await RedisChangeBus.open({ url: REDIS_URL, channel, log: silent });
+    const busB = await RedisChangeBus.open({ url: REDIS_URL, channel, log: silent });
+    const a = new SnapshotCache({ store: ts.store, bus: busA, log: silent, pollIntervalMs: 0 });
+    const b = new SnapshotCache({ store: ts.store, bus: busB, log: silent, pollIntervalMs: 0 });
+    a.start();
+    b.start();
+    try {
+      const before = await b.resolveToken(project.token);
+      assert.ok(before);
+      assert.equal(before.snapshot.flags.length, 0);
+      await ts.store.createFlag(project.id, { key: 'via-redis', name: 'x', active: true, filters: { groups: [] } }, 'test');
+      await a.refresh(project.id);
+      assert.equal(a.peekToken(project.token)!.snapshot.flags.length, 1, 'the writing node serves the change at once');
+      await until('node B to rebuild', () => b.peekToken(project.token)!.snapshot.flags.length === 1);
+      assert.ok(b.peekToken(project.token)!.revision > before.revision);
+    } finally {
+      a.stop();
+      b.stop();
+      await busA.close();
+      await busB.close();
+    }
+  });
+
+  test('the memory bus delivers to every cache in the process', async () => {
+    const bus = new MemoryChangeBus();
+    const a = new SnapshotCache({ store: ts.store, bus, log: silent, pollIntervalMs: 0 });
+    const b = new SnapshotCache({ store: ts.store, bus, log: silent, pollIntervalMs: 0 });
+    a.start();
+    b.start();
+    const n = (await b.resolveToken(project.token))!.snapshot.flags.length;
+    await ts.store.createFlag(project.id, { key: 'via-memory', name: 'x', active: true, filters: { groups: [] } }, 'test');
+    await a.refresh(project.id);
+    await until('node B to rebuild', () => b.peekToken(project.token)!.snapshot.flags.length === n + 1);
+    a.stop();
+    b.stop();
+    await bus.close();
+  });
+
+  test('the revision poll rebuilds a snapshot nobody announced; entries are derived once per revision', async () => {
+    const cache = new SnapshotCache({ store: ts.store, bus: new MemoryChangeBus(), log: silent, pollIntervalMs: 0 });
+    const entry = (await cache.resolveToken(project.token))!;
+    let builds = 0;
+    const derive = () => entry.derive('test', () => ++builds);
+    assert.equal(derive(), 1);
+    assert.equal(derive(), 1);
+    await ts.store.createFlag(project.id, { key: 'silent-change', name: 'x', active: true, filters: { groups: [] } }, 'test');
+    assert.equal(cache.peekToken(project.token), entry, 'nothing changes without a notice or a poll');
+    await cache.pollOnce();
+    const fresh = cache.peekToken(project.token)!;
+    assert.notEqual(fresh, entry);
+    assert.ok(fresh.snapshot.ordinalByKey.has('silent-change'));
+    await cache.pollOnce();
+    assert.equal(cache.peekToken(project.token), fresh, 'same revision, same entry');
+  });
+
+  test('unknown tokens resolve to null and are remembered briefly', async () => {
+    const cache = new SnapshotCache({ store: ts.store, bus: new MemoryChangeBus(), log: silent, pollIntervalMs: 0 });
+    assert.equal(await cache.resolveToken('phc_nobody'), null);
+    assert.equal(await cache.resolveToken('phc_nobody'), null);
+  });
+
+  test('Redis unreachable: open() still resolves, warns once, publish does not throw', async () => {
+    const lines: string[] = [];
+    const log = createLogger('warn', new Writable({ write: (chunk, _enc, cb) => (lines.push(String(chunk)), cb()) }));
+    const bus = await RedisChangeBus.open({ url: 'redis://127.0.0.1:1', channel, log, connectTimeoutMs: 300 });
+    await bus.publish({ projectId: 1, revision: 1 });
+    await bus.close();
+    assert.ok(lines.some((l) => l.includes('fall back to polling')), lines.join(''));
+  });
+});
