@@ -33,6 +33,7 @@ export const codes = {
   VXL_FIELD_REQUIRED: { status: 400, message: 'This field is required.' },
   VXL_FIELD_NULL: { status: 400, message: 'This field may not be null.' },
   VXL_FIELD_BLANK: { status: 400, message: 'This field may not be blank.' },
+  VXL_NULL_CHARACTERS: { status: 400, message: 'Null characters are not allowed.' },
   VXL_FIELD_UNKNOWN: { status: 400, message: 'Unknown field.' },
   VXL_FIELD_TOO_LONG: { status: 400, message: 'Ensure this field has fewer characters.' },
   VXL_CHOICE_INVALID: { status: 400, message: 'Not a valid choice.' },

@@ -31,21 +31,37 @@ export function pyRepr(value: unknown): string {
   return JSON.stringify(value);
 }
 
-/** Nesting depth of a parsed JSON value, walked iteratively (never overflows the stack). */
-function depthExceeds(root: unknown, limit: number): boolean {
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
+ * Checks every string (keys too) of a parsed JSON value, walking iteratively so deep input never
+ * overflows the stack. PostgreSQL stores neither NUL characters nor lone surrogates in text or
+ * jsonb, so they are refused here as a 400 rather than failing in the database as a 500.
+ */
+export function checkJsonStrings(root: unknown, maxDepth: number): void {
   const stack: Array<[unknown, number]> = [[root, 1]];
+  const check = (s: string): void => {
+    if (s.includes('\u0000')) throw new VexilError('VXL_NULL_CHARACTERS');
+    if (LONE_SURROGATE.test(s)) throw new VexilError('VXL_REQUEST_INVALID', { message: 'JSON parse error - string with an unpaired surrogate' });
+  };
   while (stack.length > 0) {
     const [value, depth] = stack.pop()!;
+    if (typeof value === 'string') check(value);
     if (value === null || typeof value !== 'object') continue;
-    if (depth > limit) return true;
-    for (const child of Object.values(value)) stack.push([child, depth + 1]);
+    if (depth > maxDepth) {
+      throw new VexilError('VXL_REQUEST_INVALID', { message: `JSON parse error - nesting deeper than ${maxDepth} levels` });
+    }
+    for (const [k, child] of Object.entries(value)) {
+      check(k);
+      stack.push([child, depth + 1]);
+    }
   }
-  return false;
 }
 
 /**
- * Parses a JSON request body. An empty body is `{}` (DRF treats it as no data). Malformed JSON
- * or nesting deeper than MAX_JSON_DEPTH ⇒ VXL_REQUEST_INVALID (400 `parse_error`).
+ * Parses a JSON request body. An empty body is `{}` (DRF treats it as no data). Malformed JSON,
+ * nesting deeper than MAX_JSON_DEPTH or an unpaired surrogate ⇒ VXL_REQUEST_INVALID (400
+ * `parse_error`); a NUL character ⇒ VXL_NULL_CHARACTERS (400, DRF's `null_characters_not_allowed`).
  */
 export function parseJsonBody(text: string): unknown {
   if (text.trim() === '') return {};
@@ -55,9 +71,7 @@ export function parseJsonBody(text: string): unknown {
   } catch (err) {
     throw new VexilError('VXL_REQUEST_INVALID', { message: `JSON parse error - ${(err as Error).message}`, cause: err });
   }
-  if (depthExceeds(parsed, MAX_JSON_DEPTH)) {
-    throw new VexilError('VXL_REQUEST_INVALID', { message: `JSON parse error - nesting deeper than ${MAX_JSON_DEPTH} levels` });
-  }
+  checkJsonStrings(parsed, MAX_JSON_DEPTH);
   return parsed;
 }
 

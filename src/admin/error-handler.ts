@@ -25,6 +25,7 @@ const DRF_KINDS: Partial<Record<ErrorCode, DrfKind>> = {
   VXL_FIELD_REQUIRED: { type: 'validation_error', code: 'required' },
   VXL_FIELD_NULL: { type: 'validation_error', code: 'null' },
   VXL_FIELD_BLANK: { type: 'validation_error', code: 'blank' },
+  VXL_NULL_CHARACTERS: { type: 'validation_error', code: 'null_characters_not_allowed' },
   VXL_FIELD_UNKNOWN: { type: 'validation_error', code: 'unknown_field' },
   VXL_FIELD_TOO_LONG: { type: 'validation_error', code: 'max_length' },
   VXL_CHOICE_INVALID: { type: 'validation_error', code: 'invalid_choice' },

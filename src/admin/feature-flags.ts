@@ -145,6 +145,7 @@ export function registerFlagRoutes(app: FastifyInstance, deps: AdminDeps): void 
   const list = read(async (req, _reply, { project }) => {
     const { limit, offset } = limitOffset(req);
     const search = (req.query as Record<string, unknown>).search;
+    if (typeof search === 'string' && search.includes('\u0000')) throw new VexilError('VXL_NULL_CHARACTERS', { attr: 'search' });
     const { count, rows } = await store.listFlags(project.id, {
       search: typeof search === 'string' && search !== '' ? search : undefined,
       active: activeParam(req),
