@@ -12,6 +12,8 @@ import { RedisChangeBus } from './cache/redis/redis-change-bus.ts';
 import { SnapshotCache } from './cache/snapshot-cache.ts';
 import type { Config } from './config.ts';
 import { buildServer } from './http/server.ts';
+import { registerCaptureRoutes } from './ingest/capture-routes.ts';
+import { registerPersonRoutes } from './ingest/person-routes.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { openStore } from './store/open-store.ts';
@@ -83,6 +85,20 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     const server = await buildServer({ settings: config, store, snapshots, metrics, log, now: options.now });
     const notifyDefinitionsChanged = (projectId: number) => snapshots.refresh(projectId);
     await registerAdminRoutes(server, { store, onDefinitionsChanged: notifyDefinitionsChanged, bodyLimitBytes: config.bodyLimitBytes });
+    // Capture stores person and group changes; a new group type changes the definitions.
+    const refreshQuietly = (projectId: number) => {
+      notifyDefinitionsChanged(projectId).catch((err: unknown) => log.error({ err, projectId }, 'snapshot refresh failed'));
+    };
+    await registerCaptureRoutes(server, {
+      store,
+      resolveProject: async (token) => {
+        const entry = await snapshots.resolveToken(token);
+        return entry ? { id: entry.project.id } : null;
+      },
+      onDefinitionsChanged: refreshQuietly,
+      metrics,
+    });
+    await registerPersonRoutes(server, { store });
     await server.ready();
     return {
       server,

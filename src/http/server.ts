@@ -4,7 +4,7 @@
  * Vexil's own routes. Everything it needs arrives as an argument; it opens nothing itself.
  */
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { SnapshotCache } from '../cache/snapshot-cache.ts';
 import type { Metrics } from '../metrics.ts';
@@ -60,7 +60,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     bodyLimit: settings.bodyLimitBytes,
     genReqId: (req) => requestId(req.headers['x-request-id']),
     // The hot path logs nothing at info (STYLE §9); onResponse below logs each request at debug.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     requestTimeout: 30_000,
     return503OnClosing: true,
   });
