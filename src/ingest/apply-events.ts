@@ -58,6 +58,7 @@ export class EventApplier {
           this.store.mergePersons(this.projectId, { distinctId: e.distinctId, ...merge }),
         );
         if (!ok) continue;
+        if (merge.otherDistinctId !== e.distinctId) await this.checkMerged(e.index, e.distinctId, merge.otherDistinctId);
         for (const id of [e.distinctId, merge.otherDistinctId]) {
           this.ensured.add(id);
           this.outcome.changedDistinctIds.add(id);
@@ -68,6 +69,25 @@ export class EventApplier {
     }
     await this.flush();
     return this.outcome;
+  }
+
+  /**
+   * The store refuses (silently) to merge a person that is already identified; PostHog then
+   * emits the ingestion warning `cannot_merge_already_identified`. Two reads tell us, and merges
+   * are rare (once per login), so the response can say so.
+   */
+  private async checkMerged(index: number, distinctId: string, otherDistinctId: string): Promise<void> {
+    const [a, b] = await Promise.all([
+      this.store.getPersonByDistinctId(this.projectId, distinctId),
+      this.store.getPersonByDistinctId(this.projectId, otherDistinctId),
+    ]);
+    if (a !== null && b !== null && a.id !== b.id) {
+      this.outcome.warnings.push({
+        index,
+        code: 'cannot_merge_already_identified',
+        error: `${JSON.stringify(otherDistinctId)} belongs to an identified person, so it was not merged into ${JSON.stringify(distinctId)} (use $merge_dangerously to force it)`,
+      });
+    }
   }
 
   private queue(index: number, update: PersonUpdate): void {
