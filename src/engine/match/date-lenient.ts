@@ -135,7 +135,7 @@ function instantOf(f: Fields, kind: Kind, offset: number, ctx: DateContext): num
 function zoneOffset(s: string): number | null {
   if (!s.includes(':')) {
     const name = /^[a-zA-Z]+/.exec(s);
-    if (name !== null) return (ZONE_HOURS[asciiLower(name[0])] ?? 0) * 3600;
+    if (name !== null) return (ZONE_HOURS.get(asciiLower(name[0])) ?? 0) * 3600;
   }
   const m = /^([+-])(\d\d)/.exec(s);
   if (m === null) return null;
@@ -149,7 +149,8 @@ function zoneOffset(s: string): number | null {
   return m[1] === '-' ? -seconds : seconds;
 }
 
-const ZONE_HOURS: Record<string, number> = { gmt: 0, ut: 0, utc: 0, edt: -4, est: -5, cdt: -5, cst: -6, mdt: -6, mst: -7, pdt: -7, pst: -8 };
+// Maps, not object literals: zone names are user text ("constructor" must not hit a prototype).
+const ZONE_HOURS = new Map(Object.entries({ gmt: 0, ut: 0, utc: 0, edt: -4, est: -5, cdt: -5, cst: -6, mdt: -6, mst: -7, pdt: -7, pst: -8 }));
 
 /** 10, 13 or 19 digits: seconds, milliseconds or nanoseconds since the epoch. */
 function unixTimestamp(s: string): number | null {
@@ -165,7 +166,7 @@ function unixTimestamp(s: string): number | null {
 const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
 const RFC2822 = /^[\s\u0085]*(?:([a-zA-Z]{3}),)?[\s\u0085]*(\d{1,2})[\s\u0085]+([a-zA-Z]{3})[\s\u0085]+(\d{2,})[\s\u0085]+(\d{2})[\s\u0085]*:[\s\u0085]*(\d{2})(?:[\s\u0085]*:(\d{2}))?[\s\u0085]+(?:([a-zA-Z]+)|([+-])(\d{2})(\d{2}))((?:[\s\u0085]*\((?:[^()\\]|\\.)*\))*)$/;
-const NAMED_2822: Record<string, number> = { gmt: 0, ut: 0, z: 0, edt: -4, est: -5, cdt: -5, cst: -6, mdt: -6, mst: -7, pdt: -7, pst: -8 };
+const NAMED_2822 = new Map(Object.entries({ gmt: 0, ut: 0, z: 0, edt: -4, est: -5, cdt: -5, cst: -6, mdt: -6, mst: -7, pdt: -7, pst: -8 }));
 
 /**
  * chrono `DateTime::parse_from_rfc2822`: `[Wkd,] D Mon YY[YY] HH:MM[:SS] zone [(comment)]`.
@@ -186,7 +187,7 @@ function rfc2822(s: string): number | null {
   let offset: number;
   if (m[8] !== undefined) {
     const name = asciiLower(m[8]);
-    const hours = NAMED_2822[name];
+    const hours = NAMED_2822.get(name);
     if (hours !== undefined) offset = hours * 3600;
     else if (name.length === 1 && name !== 'j') offset = 0;
     else return null;
