@@ -3,6 +3,7 @@
  * The shape every evaluator in the engine benchmark is driven through: Vexil and its peers.
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { BenchUser } from '../fixtures/fifty-flag-project.ts';
 
 /** A flag's value as PostHog SDKs report it: `false`, `true`, or the variant key. */
@@ -33,6 +34,7 @@ export function escapeRegex(text: string): string {
 
 /** The installed version of a dependency, read from its package.json (some packages do not export it). */
 export function packageVersion(name: string): string {
-  const url = new URL(`../../node_modules/${name}/package.json`, import.meta.url);
-  return (JSON.parse(readFileSync(url, 'utf8')) as { version: string }).version;
+  // Resolved from the working directory, so it works from bench/ (tsx) and dist/bench/ (compiled) alike.
+  const path = join(process.cwd(), 'node_modules', name, 'package.json');
+  return (JSON.parse(readFileSync(path, 'utf8')) as { version: string }).version;
 }
