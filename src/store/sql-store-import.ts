@@ -11,30 +11,32 @@ export const IMPORT_BATCH_SIZE = 5000;
 
 /**
  * One statement for a whole batch: distinct ids with a person get `properties || new` (when
- * `mergeExisting`), the others get a new person. Parent and child rows are inserted by sibling
+ * `mergeExisting`), the others get a new person. Each input row finds its current person with a
+ * scalar subquery, i.e. one primary-key probe per row whatever the statistics say: as a join,
+ * a freshly grown table was planned as a hash join over all the project's distinct ids, which
+ * made an import quadratic. The persons rows and their distinct ids are inserted by sibling
  * CTEs; foreign keys are checked at the end of the statement, so that is allowed.
  */
 const UPSERT_SQL = `
-WITH i AS (
-  SELECT * FROM unnest($2::text[], $3::text[], $4::uuid[]) AS i(did, props, id)
-), e AS (
-  SELECT i.did, i.props, d.person_id FROM i
-  JOIN person_distinct_ids d ON d.project_id = $1 AND d.distinct_id = i.did
+WITH i AS MATERIALIZED (
+  SELECT i.did, i.props, i.id,
+    (SELECT d.person_id FROM person_distinct_ids d WHERE d.project_id = $1 AND d.distinct_id = i.did) AS person_id
+  FROM unnest($2::text[], $3::text[], $4::uuid[]) AS i(did, props, id)
 ), upd AS (
-  UPDATE persons p SET properties = p.properties || e.props::jsonb, version = p.version + 1
-  FROM e WHERE $5::boolean AND p.id = e.person_id AND p.project_id = $1
-  RETURNING p.id
-), n AS (
-  SELECT i.* FROM i WHERE NOT EXISTS (SELECT 1 FROM e WHERE e.did = i.did)
+  UPDATE persons p SET properties = p.properties || i.props::jsonb, version = p.version + 1
+  FROM i WHERE $5::boolean AND p.id = i.person_id
+  RETURNING 1
 ), insp AS (
-  INSERT INTO persons (id, project_id, properties) SELECT n.id, $1, n.props::jsonb FROM n RETURNING id
+  INSERT INTO persons (id, project_id, properties)
+  SELECT i.id, $1, i.props::jsonb FROM i WHERE i.person_id IS NULL
+  RETURNING 1
 ), insd AS (
   INSERT INTO person_distinct_ids (project_id, distinct_id, person_id)
-  SELECT $1, n.did, n.id FROM n JOIN insp ON insp.id = n.id
-  ON CONFLICT DO NOTHING RETURNING person_id
+  SELECT $1, i.did, i.id FROM i WHERE i.person_id IS NULL
+  ON CONFLICT DO NOTHING RETURNING 1
 )
 SELECT (SELECT count(*) FROM upd)::int AS updated,
-       (SELECT count(*) FROM n)::int AS wanted,
+       (SELECT count(*) FROM insp)::int AS wanted,
        (SELECT count(*) FROM insd)::int AS inserted`;
 
 /**
@@ -72,10 +74,14 @@ export async function ensurePersonsForDistinctIds(tx: SqlClient, projectId: numb
   await upsertPersons(tx, projectId, distinctIds, distinctIds.map(() => '{}'), false);
 }
 
+/** Batches in flight at once: one being written while the next is parsed and sent (PGlite simply queues them). */
+const PARALLEL_BATCHES = 2;
+
 /**
- * Bulk import: batches of IMPORT_BATCH_SIZE, one transaction each, so a failure keeps the
- * batches before it. Within a batch a repeated distinct id merges its properties (later wins);
- * an existing person gets the imported properties merged over its own. Returns persons written.
+ * Bulk import: batches of IMPORT_BATCH_SIZE, one transaction each (up to PARALLEL_BATCHES at
+ * once), so a failure keeps the batches already written and then throws. Within a batch a
+ * repeated distinct id merges its properties (later wins); an existing person gets the imported
+ * properties merged over its own. Returns persons written.
  */
 export async function importPersons(
   db: SqlDriver,
@@ -83,20 +89,36 @@ export async function importPersons(
   persons: AsyncIterable<{ distinctId: string; properties: Record<string, unknown> }>,
 ): Promise<number> {
   let written = 0;
+  let failure: unknown;
+  const pending = new Set<Promise<void>>();
   let batch = new Map<string, Record<string, unknown>>();
-  const flush = async (): Promise<void> => {
-    if (batch.size === 0) return;
+  const launch = (): void => {
     const dids = [...batch.keys()];
     const props = [...batch.values()].map(jsonText);
     batch = new Map();
-    written += await withTransaction(db, (tx) => upsertPersons(tx, projectId, dids, props, true));
+    const job = withTransaction(db, (tx) => upsertPersons(tx, projectId, dids, props, true)).then(
+      (n) => {
+        written += n;
+      },
+      (err: unknown) => {
+        failure ??= err;
+      },
+    );
+    pending.add(job);
+    void job.finally(() => pending.delete(job));
   };
   for await (const p of persons) {
     const did = String(p.distinctId);
     const prev = batch.get(did);
     batch.set(did, prev ? { ...prev, ...asObject(p.properties) } : asObject(p.properties));
-    if (batch.size >= IMPORT_BATCH_SIZE) await flush();
+    if (batch.size >= IMPORT_BATCH_SIZE) {
+      launch();
+      if (pending.size >= PARALLEL_BATCHES) await Promise.race(pending);
+      if (failure !== undefined) break;
+    }
   }
-  await flush();
+  if (failure === undefined && batch.size > 0) launch();
+  await Promise.all(pending);
+  if (failure !== undefined) throw failure;
   return written;
 }
