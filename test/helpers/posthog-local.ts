@@ -92,14 +92,36 @@ interface Poller {
 interface ReasonedError extends Error { reason?: string }
 interface SdkModule {
   FeatureFlagsPoller: new (options: Json) => Poller;
-  InconclusiveMatchError: new (...args: never[]) => ReasonedError;
-  RequiresServerEvaluation: new (...args: never[]) => ReasonedError;
+  InconclusiveMatchError: new (message?: string) => ReasonedError;
+  RequiresServerEvaluation: new (message?: string) => ReasonedError;
 }
 
 // The poller is not in posthog-node's public exports; load its dist module by file URL. It
 // imports `@posthog/core` by name, so its error classes are the ones the client itself uses.
 const sdk = (await import(new URL('../extensions/feature-flags/feature-flags.mjs', import.meta.resolve('posthog-node')).href)) as SdkModule;
 const REGEX_MARK = Symbol.for('posthog.requiresServerRegexEvaluation');
+
+/**
+ * Counts every "can't decide" the SDK raises, including those it swallows. posthog-node catches
+ * an inconclusive filter per condition and may still answer from a later condition; that answer
+ * assumes the doubtful part did not match, which the server does not (an invalid value inside a
+ * dependency makes `flag_evaluates_to: false` true there, a negated cohort filter likewise). So an
+ * answer given after any doubt is not comparable. Both classes set `this.reason` by assignment in
+ * their constructor, which a setter on the prototype observes; checked once below.
+ */
+let doubts = 0;
+for (const ErrorClass of [sdk.InconclusiveMatchError, sdk.RequiresServerEvaluation]) {
+  Object.defineProperty(ErrorClass.prototype, 'reason', {
+    configurable: true,
+    get: () => undefined,
+    set(this: object, reason: unknown) {
+      doubts++;
+      Object.defineProperty(this, 'reason', { value: reason, writable: true, enumerable: true, configurable: true });
+    },
+  });
+  const before = doubts;
+  if (new ErrorClass().reason === undefined || doubts !== before + 1) throw new Error(`cannot observe posthog-node's ${ErrorClass.name} any more`);
+}
 
 /**
  * A property bag that records every lookup of a key it lacks. posthog-node treats a missing key as
@@ -141,6 +163,7 @@ export async function createLocalEvaluator(definitions: LocalDefinitions): Promi
       const flag = poller.featureFlagsByKey[flagKey];
       if (flag === undefined) return { conclusive: false, reason: 'not_loaded', message: flagKey };
       const misses: string[] = [];
+      const doubtsBefore = doubts;
       const groupProperties: Record<string, object> = {};
       for (const [name, bag] of Object.entries(user.groupProperties)) groupProperties[name] = tracked(bag, name, misses);
       const context = {
@@ -154,6 +177,7 @@ export async function createLocalEvaluator(definitions: LocalDefinitions): Promi
         const { value, payload } = await poller.computeFlagAndPayloadLocally(flag, context);
         if (typeof value !== 'boolean' && typeof value !== 'string') return { conclusive: false, reason: 'undefined', message: String(value) };
         if (misses.length > 0) return { conclusive: false, reason: 'missing_property', message: misses.join(', ') };
+        if (doubts !== doubtsBefore) return { conclusive: false, reason: 'swallowed_inconclusive', message: 'the SDK answered after an inconclusive part' };
         return { conclusive: true, value, payload: payload ?? null };
       } catch (e: unknown) {
         if (e instanceof sdk.RequiresServerEvaluation) return { conclusive: false, reason: `requires_server:${e.reason}`, message: e.message };
