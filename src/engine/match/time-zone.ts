@@ -11,6 +11,7 @@ export const MS_PER_DAY = 86_400_000;
 export const MIN_DAY = daysFromCivil(-262144, 1, 1);
 export const MAX_DAY = daysFromCivil(262143, 12, 31);
 
+/** Gregorian leap year (proleptic, so year 0 is leap). */
 export function isLeapYear(y: number): boolean {
   return y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
 }
