@@ -10,6 +10,7 @@ import type { PersonalApiKeyRow, ProjectRow, Store } from '../store/store.ts';
 
 /** Objects a personal API key scope can name. */
 export const SCOPE_OBJECTS = ['feature_flag', 'cohort', 'project', 'person', 'personal_api_key'] as const;
+/** One of SCOPE_OBJECTS. */
 export type ScopeObject = (typeof SCOPE_OBJECTS)[number];
 /** A scope an endpoint requires, e.g. `feature_flag:write`. */
 export type Scope = `${ScopeObject}:${'read' | 'write'}`;
@@ -97,7 +98,9 @@ export interface KeyContext {
   actor: string;
 }
 
+/** A route handler run after authentication, the scope check and project resolution. */
 export type ProjectHandler = (req: FastifyRequest, reply: FastifyReply, ctx: ProjectContext) => Promise<unknown>;
+/** A route handler run after authentication (and the scope check, if any). */
 export type KeyHandler = (req: FastifyRequest, reply: FastifyReply, ctx: KeyContext) => Promise<unknown>;
 
 /** Wraps a handler with authentication and an optional scope check (no scope: any valid key). */

@@ -18,6 +18,7 @@ export const OPERATORS = [
   'in', 'not_in', 'flag_evaluates_to',
 ] as const;
 
+/** An operator from OPERATORS; anything else names itself in the error. */
 export const operatorSchema = z.enum(OPERATORS, {
   error: (iss) => `unknown operator '${String(iss.input)}' (known operators: ${OPERATORS.join(', ')})`,
 });
@@ -34,6 +35,7 @@ export const propertyFilterSchema = z.looseObject({
   negation: z.boolean().nullable().optional(),
 });
 
+/** One release condition (a `groups` entry). */
 export const conditionSchema = z.looseObject({
   properties: z.array(propertyFilterSchema).nullable().optional(),
   rollout_percentage: z.number().nullable().optional(),
@@ -41,6 +43,7 @@ export const conditionSchema = z.looseObject({
   aggregation_group_type_index: groupTypeIndex.nullable().optional(),
 });
 
+/** One multivariate variant. */
 export const variantSchema = z.looseObject({
   key: z.string().min(1),
   name: z.string().nullable().optional(),
@@ -60,7 +63,9 @@ export const filtersSchema = z.looseObject({
   holdout_groups: z.array(conditionSchema).nullable().optional(),
 });
 
+/** Parsed `filters`. */
 export type FiltersInput = z.output<typeof filtersSchema>;
+/** Parsed property filter. */
 export type PropertyFilterInput = z.output<typeof propertyFilterSchema>;
 
 /** Response fields a client may echo back on PUT/PATCH; accepted and ignored, like DRF's read-only fields. */
@@ -131,4 +136,5 @@ export const flagCreateSchema = z.strictObject({
 /** PATCH bodies: every field optional. */
 export const flagPatchSchema = flagCreateSchema.partial();
 
+/** A parsed flag body (every field optional). */
 export type FlagBody = z.output<typeof flagPatchSchema>;

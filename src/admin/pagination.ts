@@ -11,6 +11,7 @@ export const DEFAULT_LIMIT = 100;
 /** Vexil's cap on one page (DRF has none by default; an unbounded page is a denial-of-service lever). */
 export const MAX_LIMIT = 1000;
 
+/** One page of a DRF-paginated list. */
 export interface Page<T> {
   count: number;
   next: string | null;

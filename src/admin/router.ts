@@ -7,11 +7,14 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { VexilError } from '../errors.ts';
 
+/** The methods every admin resource answers (unsupported ones with 405). */
 export const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+/** One of METHODS. */
 export type Method = (typeof METHODS)[number];
+/** A plain fastify handler. */
 export type RouteHandler = (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
 
-/** Builds the 405 handler body; the caller wraps it with the resource's authentication. */
+/** Throws the 405 `method_not_allowed` error; callers wrap it with the resource's authentication. */
 export function methodNotAllowed(req: FastifyRequest): never {
   throw new VexilError('VXL_METHOD_NOT_ALLOWED', { message: `Method "${req.method}" not allowed.` });
 }
