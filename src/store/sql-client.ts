@@ -52,17 +52,35 @@ export function isUniqueViolation(err: unknown, constraint: string): boolean {
   return (e.constraint_name ?? e.constraint) === constraint;
 }
 
-/** Matches an unescaped `\u0000` in JSON text (preceded by an even number of backslashes). */
-const NUL_ESCAPE = /(?<!\\)((?:\\\\)*)\\u0000/g;
+/**
+ * Matches, in JSON text, an unescaped `\u0000` or a `\uD800`–`\uDFFF` escape (preceded by an
+ * even number of backslashes). JSON.stringify writes surrogates as escapes only when they are
+ * unpaired, and jsonb rejects both NUL and unpaired surrogates.
+ */
+const BAD_ESCAPE = /(?<!\\)((?:\\\\)*)\\u(?:0000|d[89a-f][0-9a-f]{2})/gi;
 
 /**
  * JSON text for a `$n::text::jsonb` parameter. Passed as text, not as an object, because the two
- * drivers serialise object parameters differently. NUL characters become U+FFFD because jsonb
- * rejects them, as PostHog's ingestion does (`sanitizeJsonbValue`).
+ * drivers serialise object parameters differently. NUL characters and unpaired surrogates become
+ * U+FFFD, as PostHog's ingestion does (`sanitizeJsonbValue`), so one odd value cannot fail a batch.
  */
 export function jsonText(value: unknown): string {
-  const text = JSON.stringify(value ?? null);
-  return text.includes('\\u0000') ? text.replace(NUL_ESCAPE, '$1\\ufffd') : text;
+  const text = JSON.stringify(value ?? null) ?? 'null';
+  return text.includes('\\u') ? text.replace(BAD_ESCAPE, '$1\\ufffd') : text;
+}
+
+const cleanText = (s: string): string => (s.includes('\0') ? s.replaceAll('\0', '\uFFFD') : s);
+
+/**
+ * Parameters as PostgreSQL text accepts them: it cannot store NUL, so NUL in a string (or in a
+ * string array element) becomes U+FFFD. Applied to every parameter by both drivers, so a distinct
+ * id is written and looked up in the same form. Unpaired surrogates are already replaced by the
+ * drivers' UTF-8 encoding.
+ */
+export function cleanParams(params: readonly unknown[]): unknown[] {
+  return params.map((p) =>
+    typeof p === 'string' ? cleanText(p) : Array.isArray(p) ? p.map((x) => (typeof x === 'string' ? cleanText(x) : x)) : p,
+  );
 }
 
 /** Escapes LIKE wildcards so user search text matches literally. */

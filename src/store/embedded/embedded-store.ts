@@ -6,7 +6,7 @@
 import { mkdir } from 'node:fs/promises';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import type { Store } from '../store.ts';
-import { quoteIdent, type SqlClient, type SqlDriver } from '../sql-client.ts';
+import { cleanParams, quoteIdent, type SqlClient, type SqlDriver } from '../sql-client.ts';
 import { SqlStore } from '../sql-store.ts';
 
 export interface EmbeddedStoreOptions {
@@ -18,7 +18,7 @@ export interface EmbeddedStoreOptions {
 
 function clientOf(db: PGlite | Transaction): SqlClient {
   return {
-    query: async <T>(text: string, params: readonly unknown[] = []) => (await db.query<T>(text, [...params])).rows,
+    query: async <T>(text: string, params: readonly unknown[] = []) => (await db.query<T>(text, cleanParams(params))).rows,
     exec: async (text: string) => {
       await db.exec(text);
     },

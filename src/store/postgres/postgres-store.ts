@@ -4,7 +4,7 @@
  */
 import postgres from 'postgres';
 import type { Store } from '../store.ts';
-import { quoteIdent, type SqlClient, type SqlDriver } from '../sql-client.ts';
+import { cleanParams, quoteIdent, type SqlClient, type SqlDriver } from '../sql-client.ts';
 import { SqlStore } from '../sql-store.ts';
 
 export interface PostgresStoreOptions {
@@ -23,7 +23,7 @@ function clientOf(sql: Sql): SqlClient {
     // Named prepared statements, cached per connection by query text: the hot-path lookups
     // are parsed and planned once per connection.
     query: async <T>(text: string, params: readonly unknown[] = []) =>
-      (await sql.unsafe(text, params as postgres.ParameterOrJSON<never>[], { prepare: true })) as unknown as T[],
+      (await sql.unsafe(text, cleanParams(params) as postgres.ParameterOrJSON<never>[], { prepare: true })) as unknown as T[],
     exec: async (text: string) => {
       await sql.unsafe(text).simple();
     },

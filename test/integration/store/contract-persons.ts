@@ -62,10 +62,20 @@ export function personContract(ctx: ContractContext): void {
       assert.ok(await ctx.store().getPersonByDistinctId(p.id, 'solo-11'));
     });
 
-    it('stores NUL characters in keys and values as U+FFFD instead of failing the batch', async () => {
+    it('stores NUL characters and unpaired surrogates as U+FFFD instead of failing the batch', async () => {
       const p = await ctx.newProject();
-      await ctx.store().applyPersonUpdates(p.id, [{ distinctId: 'nul', set: { 'a\u0000b': 'x\u0000y', lit: '\\u0000' } }]);
-      assert.deepEqual((await ctx.store().getPersonByDistinctId(p.id, 'nul'))?.properties, { 'a\uFFFDb': 'x\uFFFDy', lit: '\\u0000' });
+      await ctx.store().applyPersonUpdates(p.id, [
+        { distinctId: 'nul', set: { 'a\u0000b': 'x\u0000y', lit: '\\u0000', lone: 'a\uD800b', pair: '\uD83D\uDE00' } },
+        { distinctId: 'n\u0000l', setOnce: { ok: true }, unset: ['x\u0000'] },
+      ]);
+      assert.deepEqual((await ctx.store().getPersonByDistinctId(p.id, 'nul'))?.properties, {
+        'a\uFFFDb': 'x\uFFFDy',
+        lit: '\\u0000',
+        lone: 'a\uFFFDb',
+        pair: '\uD83D\uDE00',
+      });
+      const odd = await ctx.store().getPersonByDistinctId(p.id, 'n\u0000l');
+      assert.deepEqual([odd?.properties, odd?.distinctIds], [{ ok: true }, ['n\uFFFDl']], 'looked up under the same cleaned id');
     });
 
     it('deletes a person with its distinct ids, hash-key overrides and cohort memberships', async () => {
