@@ -5,7 +5,7 @@
  */
 import { At, Op, type Inst, type Program } from './regex-program.ts';
 import { testCharAt } from './regex-class.ts';
-import { foldEquals, isWordAt, isWordBefore } from './regex-unicode.ts';
+import { isWordAt, isWordBefore, matchRepeat, previousCodePoint } from './regex-unicode.ts';
 
 /**
  * Backtracks allowed per search: PostHog's `REGEX_BACKTRACK_LIMIT` (10 000, in
@@ -242,10 +242,13 @@ export class Backtracker {
         return pos === 0;
       case At.TextEnd:
         return pos === s.length;
-      case At.TextEndNl:
-        for (let i = pos; i < s.length; i++) if (s.charCodeAt(i) !== 10) return false;
-        this.work += s.length - pos;
-        return true;
+      case At.TextEndNl: {
+        // `\Z`: only newlines remain.
+        let i = pos;
+        while (i < s.length && s.charCodeAt(i) === 10) i++;
+        this.work += i - pos;
+        return i === s.length;
+      }
       case At.LineStart:
         return pos === 0 || s.charCodeAt(pos - 1) === 10;
       case At.LineEnd:
@@ -263,33 +266,18 @@ export class Backtracker {
 
   /** Matches the text of capture `group` at `pos`; end position or -1. An unset group never matches. */
   private backref(group: number, caseless: boolean, pos: number): number {
-    const s = this.s;
     const from = this.slots[2 * group]!;
     const to = this.slots[2 * group + 1]!;
     if (from < 0 || to < 0) return -1;
     this.work += to - from;
-    let i = from;
-    let j = pos;
-    while (i < to) {
-      if (j >= s.length) return -1;
-      const a = s.codePointAt(i)!;
-      const b = s.codePointAt(j)!;
-      if (a !== b && !(caseless && foldEquals(a, b))) return -1;
-      i += a > 0xffff ? 2 : 1;
-      j += b > 0xffff ? 2 : 1;
-    }
-    return j;
+    return matchRepeat(this.s, from, to, pos, caseless);
   }
 
   /** Tries the body from each start `min`..`max` code points back; it must end exactly at `pos`. */
   private lookBehind(inst: Inst, pos: number): boolean {
-    const s = this.s;
-    let start = pos;
-    for (let back = 0; ; back++) {
+    for (let back = 0, start = pos; ; back++, start = previousCodePoint(this.s, start)) {
       if (back >= inst.min && this.run(inst.a, start, pos) >= 0) return true;
       if (this.aborted || back >= inst.max || start === 0) return false;
-      const low = s.charCodeAt(start - 1);
-      start -= low >= 0xdc00 && low <= 0xdfff && start >= 2 && (s.charCodeAt(start - 2) & 0xfc00) === 0xd800 ? 2 : 1;
     }
   }
 

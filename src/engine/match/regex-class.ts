@@ -1,7 +1,7 @@
 /**
  * @module engine/match/regex-class
  * Renders character classes for the two engines: JS `v`-mode single-class tests for the
- * backtracker, and RE2 class syntax for re2js (enumerating code points when RE2 cannot say it).
+ * backtracker, and RE2 class syntax for re2js where RE2 can say it exactly.
  */
 import type { SetItem } from './regex-ast.ts';
 import { PERL_JS, PERL_RE2 } from './regex-unicode.ts';
@@ -39,15 +39,29 @@ export interface CharTest {
   readonly re: RegExp;
 }
 
-/** Compiles a class for the backtracker. The regex is one class with no quantifier: constant time. */
+const testCache = new Map<string, CharTest>();
+
+/**
+ * Compiles a class for the backtracker. The regex is one class with no quantifier: constant
+ * time per test. Shared between patterns (a test holds no per-call state beyond `lastIndex`,
+ * which every use sets first), so long case-insensitive patterns compile few regexes.
+ */
 export function compileCharTest(item: SetItem, caseless: boolean): CharTest {
-  const re = new RegExp(jsClass(item), caseless ? 'vyi' : 'vy');
+  const source = jsClass(item);
+  const flags = caseless ? 'vyi' : 'vy';
+  const key = flags + source;
+  const cached = testCache.get(key);
+  if (cached !== undefined) return cached;
+  const re = new RegExp(source, flags);
   const ascii = new Uint8Array(128);
   for (let c = 0; c < 128; c++) {
     re.lastIndex = 0;
     ascii[c] = re.test(String.fromCharCode(c)) ? 1 : 0;
   }
-  return { ascii, re };
+  if (testCache.size >= 4096) testCache.clear();
+  const test = { ascii, re };
+  testCache.set(key, test);
+  return test;
 }
 
 /** Whether the code point starting at UTF-16 index `i` of `s` is in the class. */
@@ -85,61 +99,102 @@ function re2Pieces(item: SetItem): string | null {
   }
 }
 
-/**
- * The item as one RE2 atom. Set operations, negated Unicode `\w` inside a union and properties
- * RE2 lacks have no RE2 spelling, so those classes are expanded to explicit ranges once.
- */
-export function re2Class(item: SetItem, caseless: boolean): string {
-  let body: string | null;
-  if (item.k === 'class' && item.neg) {
-    const inner = re2Pieces({ k: 'class', neg: false, items: item.items });
-    body = inner === null ? null : `[^${inner}]`;
-  } else {
-    const pieces = re2Pieces(item);
-    body = pieces === null ? null : `[${pieces}]`;
-  }
-  if (body === null) return enumerateToRe2(item, caseless);
-  if (body === '[]') return '[^\\x{0}-\\x{10FFFF}]';
-  return caseless ? `(?i:${body})` : body;
-}
+/** Sorted, disjoint, non-adjacent code point ranges. */
+type Ranges = readonly (readonly [number, number])[];
 
-let allCodePoints: string | null = null;
-/** Every non-surrogate code point once, in order (built on first need, about 2 M UTF-16 units). */
-function everyCodePoint(): string {
-  if (allCodePoints === null) {
-    const chunks: string[] = [];
-    const buf: number[] = [];
-    for (let cp = 0; cp <= 0x10ffff; cp++) {
-      if (cp >= 0xd800 && cp <= 0xdfff) continue;
-      buf.push(cp);
-      if (buf.length === 4096) {
-        chunks.push(String.fromCodePoint(...buf));
-        buf.length = 0;
-      }
-    }
-    chunks.push(String.fromCodePoint(...buf));
-    allCodePoints = chunks.join('');
+function normalize(ranges: (readonly [number, number])[]): Ranges {
+  const sorted = [...ranges].sort((x, y) => x[0] - y[0]);
+  const out: [number, number][] = [];
+  for (const [lo, hi] of sorted) {
+    const last = out[out.length - 1];
+    if (last !== undefined && lo <= last[1] + 1) last[1] = Math.max(last[1], hi);
+    else out.push([lo, hi]);
   }
-  return allCodePoints;
-}
-
-const enumCache = new Map<string, string>();
-/** Expands a class to RE2 ranges by running its JS form over every code point (linear, trusted regex). */
-function enumerateToRe2(item: SetItem, caseless: boolean): string {
-  const source = jsClass(item);
-  const key = `${caseless ? 'i' : '-'}${source}`;
-  const cached = enumCache.get(key);
-  if (cached !== undefined) return cached;
-  const all = everyCodePoint();
-  let pieces = '';
-  for (const m of all.matchAll(new RegExp(`${source}+`, caseless ? 'gvi' : 'gv'))) {
-    const run = m[0];
-    const lo = run.codePointAt(0)!;
-    const lastUnit = run.charCodeAt(run.length - 1);
-    const hi = lastUnit >= 0xdc00 && lastUnit <= 0xdfff ? run.codePointAt(run.length - 2)! : lastUnit;
-    pieces += lo === hi ? `\\x{${hex(lo)}}` : `\\x{${hex(lo)}}-\\x{${hex(hi)}}`;
-  }
-  const out = pieces === '' ? '[^\\x{0}-\\x{10FFFF}]' : `[${pieces}]`;
-  enumCache.set(key, out);
   return out;
+}
+
+function complement(ranges: Ranges): Ranges {
+  const out: [number, number][] = [];
+  let next = 0;
+  for (const [lo, hi] of ranges) {
+    if (lo > next) out.push([next, lo - 1]);
+    next = hi + 1;
+  }
+  if (next <= 0x10ffff) out.push([next, 0x10ffff]);
+  return out;
+}
+
+const union = (a: Ranges, b: Ranges): Ranges => normalize([...a, ...b]);
+const intersect = (a: Ranges, b: Ranges): Ranges => complement(union(complement(a), complement(b)));
+
+/** Ranges of a class built from literal ranges only (set operations included); null if it has properties. */
+function rangesOf(item: SetItem): Ranges | null {
+  switch (item.k) {
+    case 'range':
+      return [[item.lo, item.hi]];
+    case 'any':
+      return item.nl ? [[0, 0x10ffff]] : [[0, 9], [11, 0x10ffff]];
+    case 'class': {
+      let acc: Ranges = [];
+      for (const child of item.items) {
+        const r = rangesOf(child);
+        if (r === null) return null;
+        acc = union(acc, r);
+      }
+      return item.neg ? complement(acc) : acc;
+    }
+    case 'op': {
+      const a = rangesOf(item.a);
+      const b = rangesOf(item.b);
+      if (a === null || b === null) return null;
+      if (item.op === '&&') return intersect(a, b);
+      if (item.op === '--') return intersect(a, complement(b));
+      return union(intersect(a, complement(b)), intersect(b, complement(a)));
+    }
+    default:
+      return null;
+  }
+}
+
+const EMPTY = '[^\\x{0}-\\x{10FFFF}]';
+
+/** RE2 class atoms whose union is the item, or null when RE2 cannot express it. */
+function re2Alternatives(item: SetItem, foldsLater: boolean): string[] | null {
+  const pieces = re2Pieces(item);
+  if (pieces !== null) return [pieces === '' ? EMPTY : `[${pieces}]`];
+  if (item.k === 'perl') return [`[^${PERL_RE2[item.c]}]`];
+  if (item.k === 'class' && !item.neg) {
+    // A union with negated members (`[\\W_]`) is an alternation of classes.
+    const out: string[] = [];
+    let spliced = '';
+    for (const child of item.items) {
+      const piece = re2Pieces(child);
+      const alts = piece === null ? re2Alternatives(child, foldsLater) : [];
+      if (alts === null) return null;
+      if (piece !== null) spliced += piece;
+      out.push(...alts);
+    }
+    return spliced === '' ? out : [`[${spliced}]`, ...out];
+  }
+  if (item.k === 'class') {
+    const inner = re2Pieces({ k: 'class', neg: false, items: item.items });
+    if (inner !== null) return [inner === '' ? '[\\x{0}-\\x{10FFFF}]' : `[^${inner}]`];
+  }
+  // Rust case-folds each operand before a set operation; computed ranges folded afterwards
+  // could differ, so under (?i) such classes are left to the backtracker.
+  const ranges = foldsLater ? null : rangesOf(item);
+  if (ranges === null) return null;
+  if (ranges.length === 0) return [EMPTY];
+  return [`[${ranges.map(([lo, hi]) => re2Pieces({ k: 'range', lo, hi })).join('')}]`];
+}
+
+/**
+ * The item as one RE2 atom, or null when RE2 cannot express it exactly: set operations over
+ * Unicode properties or Perl classes, and properties re2js does not know (ID_Start, scx=…).
+ */
+export function re2Class(item: SetItem, caseless: boolean): string | null {
+  const alts = re2Alternatives(item, caseless);
+  if (alts === null) return null;
+  const body = alts.length === 1 ? alts[0]! : `(?:${alts.join('|')})`;
+  return caseless ? `(?i:${body})` : body;
 }

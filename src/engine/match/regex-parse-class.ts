@@ -34,12 +34,29 @@ const POSIX: Readonly<Record<string, readonly SetItem[]>> = {
 
 const CONTROL_ESCAPES: Readonly<Record<string, number>> = { a: 7, e: 0x1b, f: 0xc, n: 0xa, r: 0xd, t: 9, v: 0xb };
 
-/** Cursor over the pattern with the class and escape readers; the main parser extends it. */
+/** Cursor over the pattern with the class, escape and small token readers; the parser extends it. */
 export class ClassReader {
   pos = 0;
   private classDepth = 0;
 
   constructor(readonly src: string) {}
+
+  /** Reads a run of decimal digits at `pos`, or null when there is none. */
+  protected readDecimal(): number | null {
+    const m = /^[0-9]+/.exec(this.src.slice(this.pos, this.pos + 12));
+    if (m === null) return null;
+    this.pos += m[0].length;
+    return Number(m[0]);
+  }
+
+  /** Reads text from `pos + skip` up to `close`; leaves `pos` past `close`. */
+  protected readUntil(close: string, skip: number): string {
+    const end = this.src.indexOf(close, this.pos + skip);
+    if (end < 0) throw new RegexSyntaxError('unclosed');
+    const text = this.src.slice(this.pos + skip, end);
+    this.pos = end + 1;
+    return text;
+  }
 
   /** Reads `[…]` at `pos`. Whitespace inside is literal even in `(?x)` mode, as in fancy_regex. */
   readClass(): SetItem {

@@ -127,13 +127,6 @@ class Parser extends ClassReader {
     return [lo, hi];
   }
 
-  private readDecimal(): number | null {
-    const m = /^[0-9]+/.exec(this.src.slice(this.pos, this.pos + 12));
-    if (m === null) return null;
-    this.pos += m[0].length;
-    return Number(m[0]);
-  }
-
   /** One atom, or null for constructs that match nothing themselves (`(?i)`, `(?#…)`). */
   private parseAtom(): Node | null {
     const c = this.src[this.pos]!;
@@ -215,15 +208,6 @@ class Parser extends ClassReader {
     const index = this.names.get(name);
     if (index === undefined) throw new RegexSyntaxError('unknown group name');
     return this.backref(index);
-  }
-
-  /** Reads text from `pos + skip` up to `close`; leaves `pos` past `close`. */
-  private readUntil(close: string, skip: number): string {
-    const end = this.src.indexOf(close, this.pos + skip);
-    if (end < 0) throw new RegexSyntaxError('unclosed');
-    const text = this.src.slice(this.pos + skip, end);
-    this.pos = end + 1;
-    return text;
   }
 
   private parseGroup(): Node | null {

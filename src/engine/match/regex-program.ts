@@ -100,14 +100,14 @@ class Builder {
     // backtracking-free items is checked by re2js in one anchored call (fancy_regex does the same).
     const items = root.type === 'concat' ? root.items : [root];
     let split = items.length;
-    let source: string | null = null;
-    for (let i = items.length - 1; i >= 0 && this.capturesFree(items[i]!); i--) {
-      const candidate = translateDelegate({ type: 'concat', items: items.slice(i) }, true);
-      if (candidate === null) break;
-      [split, source] = [i, candidate];
+    // Translation is compositional, so checking item by item finds the longest translatable suffix.
+    while (split > 0) {
+      const item = items[split - 1]!;
+      if (!this.capturesFree(item) || translateDelegate(item, split === items.length) === null) break;
+      split--;
     }
     const suffix: Node = { type: 'concat', items: items.slice(split) };
-    const re = source !== null && canBacktrack(suffix) ? re2Of(source) : null;
+    const re = split < items.length && canBacktrack(suffix) ? re2Of(translateDelegate(suffix, true)) : null;
     if (re === null) split = items.length;
     for (const item of items.slice(0, split)) this.node(item);
     if (re !== null) this.delegate(Op.DelegateTest, re, suffix);

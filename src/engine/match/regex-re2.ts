@@ -110,7 +110,8 @@ class Translator {
       if (bodyNode.type === 'set' || bodyNode.type === 'char') {
         const item =
           bodyNode.type === 'set' ? bodyNode.item : ({ k: 'range', lo: bodyNode.cp, hi: bodyNode.cp } as const);
-        return `(?:${re2Class({ k: 'class', neg: true, items: [item] }, bodyNode.caseless)}|\\z)`;
+        const cls = re2Class({ k: 'class', neg: true, items: [item] }, bodyNode.caseless);
+        return cls === null ? null : `(?:${cls}|\\z)`;
       }
       return null;
     }

@@ -155,12 +155,15 @@ export function isWordAt(s: string, i: number): boolean {
   return WORD_STICKY.test(s);
 }
 
+/** UTF-16 index where the code point ending just before index `i` (> 0) starts. */
+export function previousCodePoint(s: string, i: number): number {
+  const low = s.charCodeAt(i - 1);
+  return low >= 0xdc00 && low <= 0xdfff && i >= 2 && (s.charCodeAt(i - 2) & 0xfc00) === 0xd800 ? i - 2 : i - 1;
+}
+
 /** Whether the code point ending just before UTF-16 index `i` is a word character. */
 export function isWordBefore(s: string, i: number): boolean {
-  if (i <= 0) return false;
-  const low = s.charCodeAt(i - 1);
-  const isPair = low >= 0xdc00 && low <= 0xdfff && i >= 2 && (s.charCodeAt(i - 2) & 0xfc00) === 0xd800;
-  return isWordAt(s, isPair ? i - 2 : i - 1);
+  return i > 0 && isWordAt(s, previousCodePoint(s, i));
 }
 
 /**
@@ -181,4 +184,22 @@ export function foldEquals(a: number, b: number): boolean {
     foldCache.set(a, re);
   }
   return re.test(String.fromCodePoint(b));
+}
+
+/**
+ * Matches `s[from, to)` again at `pos` (a backreference), code point by code point, optionally
+ * under simple case folding. Returns the end position, or -1.
+ */
+export function matchRepeat(s: string, from: number, to: number, pos: number, caseless: boolean): number {
+  let i = from;
+  let j = pos;
+  while (i < to) {
+    if (j >= s.length) return -1;
+    const a = s.codePointAt(i)!;
+    const b = s.codePointAt(j)!;
+    if (a !== b && !(caseless && foldEquals(a, b))) return -1;
+    i += a > 0xffff ? 2 : 1;
+    j += b > 0xffff ? 2 : 1;
+  }
+  return j;
 }
