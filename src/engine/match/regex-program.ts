@@ -96,9 +96,31 @@ class Builder {
   }
 
   build(root: Node): void {
-    // A yes/no search needs nothing after the last backtracking part, so the trailing run of
-    // backtracking-free items is checked by re2js in one anchored call (fancy_regex does the same).
-    const items = root.type === 'concat' ? root.items : [root];
+    this.tail(root);
+    for (let job = this.pending.shift(); job !== undefined; job = this.pending.shift()) {
+      job.inst.a = this.insts.length;
+      this.node(job.body);
+      this.emit(Op.Done);
+    }
+  }
+
+  /**
+   * Emits `n` where nothing after it has to match (the end of the pattern), every path ending in
+   * `Done`. A yes/no search only needs the trailing run of backtracking-free items to match
+   * somehow, so one anchored re2js call checks it, and alternatives in tail position get the
+   * same treatment: this is where fancy_regex hands work to the regex crate, too.
+   */
+  private tail(n: Node): void {
+    if (n.type === 'group' && (n.index === null || !this.parsed.referenced.has(n.index))) return this.tail(n.body);
+    if (n.type === 'alt') {
+      n.items.forEach((item, i) => {
+        const split = i < n.items.length - 1 ? this.emit(Op.Split, this.insts.length + 1) : null;
+        this.tail(item);
+        if (split !== null) split.b = this.insts.length;
+      });
+      return;
+    }
+    const items = n.type === 'concat' ? n.items : [n];
     let split = items.length;
     // Translation is compositional, so checking item by item finds the longest translatable suffix.
     while (split > 0) {
@@ -108,15 +130,17 @@ class Builder {
     }
     const suffix: Node = { type: 'concat', items: items.slice(split) };
     const re = split < items.length && canBacktrack(suffix) ? re2Of(translateDelegate(suffix, true)) : null;
-    if (re === null) split = items.length;
-    for (const item of items.slice(0, split)) this.node(item);
-    if (re !== null) this.delegate(Op.DelegateTest, re, suffix);
-    this.emit(Op.Done);
-    for (let job = this.pending.shift(); job !== undefined; job = this.pending.shift()) {
-      job.inst.a = this.insts.length;
-      this.node(job.body);
+    if (re !== null) {
+      for (const item of items.slice(0, split)) this.node(item);
+      this.delegate(Op.DelegateTest, re, suffix);
       this.emit(Op.Done);
+      return;
     }
+    const last = items[items.length - 1];
+    for (const item of items.slice(0, -1)) this.node(item);
+    if (last !== undefined && (last.type === 'alt' || last.type === 'group') && last !== n) return this.tail(last);
+    if (last !== undefined) this.node(last);
+    this.emit(Op.Done);
   }
 
   private node(n: Node): void {

@@ -106,16 +106,18 @@ function resolveScript(value: string, extensions: boolean): ResolvedProperty | n
  * properties. Returns null for names neither Rust nor JS would accept as we map them.
  */
 export function resolveProperty(text: string): ResolvedProperty | null {
-  const m = /^([^=:!]+?)\s*(!=|=|:)\s*(.+)$/.exec(text.trim());
-  if (m !== null) {
-    const key = loose(m[1]!);
-    const neg = m[2] === '!=';
+  // Split `name=value`, `name:value` or `name!=value` by hand: this text is user input.
+  const sep = text.search(/[=:]/);
+  if (sep >= 0) {
+    const neg = sep > 0 && text[sep - 1] === '!';
+    const key = loose(text.slice(0, neg ? sep - 1 : sep));
+    const value = text.slice(sep + 1).trim();
     let res: ResolvedProperty | null = null;
     if (key === 'gc' || key === 'generalcategory') {
-      const gc = gcByLoose.get(loose(m[3]!));
+      const gc = gcByLoose.get(loose(value));
       res = gc === undefined ? null : { js: gc, re2: re2Knows(gc) ? gc : null, neg: false };
-    } else if (key === 'sc' || key === 'script') res = resolveScript(m[3]!, false);
-    else if (key === 'scx' || key === 'scriptextensions') res = resolveScript(m[3]!, true);
+    } else if (key === 'sc' || key === 'script') res = resolveScript(value, false);
+    else if (key === 'scx' || key === 'scriptextensions') res = resolveScript(value, true);
     return res === null ? null : { ...res, neg: res.neg !== neg };
   }
   const key = loose(text);

@@ -6,6 +6,18 @@
  * PostHog matches `regex`/`not_regex` with Rust's fancy_regex (unanchored search, backtrack limit
  * 10 000). fancy_regex itself runs backtracking-free patterns on the linear regex crate and only
  * backtracks for look-around, backreferences and atomic groups; Vexil splits the work the same way.
+ *
+ * Known differences from fancy_regex (all rare in flag filters):
+ * - The backtracker also stops at a work cap (`MAX_WORK`), so a few heavy searches answer null
+ *   where fancy_regex would still answer; its backtrack count only approximates fancy_regex's.
+ * - Capture-free look-behinds run in re2js, linearly and without the backtrack limit.
+ * - `\b` on a subject with non-ASCII word characters, and classes RE2 cannot spell (set
+ *   operations on properties, ID_Start, `scx=`…), run on the backtracker with the work cap only.
+ * - Unicode data comes from V8 and re2js, not from Rust's tables; property names are matched
+ *   loosely for categories, scripts and common binary properties only.
+ * - Rejected as invalid: `(?-u)`, `(?R)`, conditionals, subroutine calls, `\N \O \R`, repetition
+ *   counts above 10 000. Accepted as in newer regex crates: `\<`, `\>`, `\b{start}`, `\b{end}`.
+ * - Lone surrogates (possible in JS strings, not in Rust `&str`) count as one code point each.
  */
 import { RE2JS } from 're2js';
 import { someNode, type Node } from './regex-ast.ts';
