@@ -39,12 +39,15 @@ export interface CaptureDeps {
   store: Store;
   /** Project for a public token (`phc_…`); null when unknown. May throw when the store is down. */
   resolveProject(token: string): Promise<{ id: number } | null>;
-  /** After person writes: every distinct id of every person written (cache invalidation). */
-  onPersonsChanged?(projectId: number, distinctIds: string[]): void;
-  /** After a new group type got its index (snapshot rebuild). */
-  onDefinitionsChanged?(projectId: number): void;
+  /**
+   * After person writes: every distinct id of every person written (cache invalidation).
+   * Notices are awaited before the response; a failing one is logged, never an error response.
+   */
+  onPersonsChanged?(projectId: number, distinctIds: string[]): void | Promise<void>;
+  /** After a new group type got its index (snapshot rebuild: the group type mapping changed). */
+  onDefinitionsChanged?(projectId: number): void | Promise<void>;
   /** After group properties were written. */
-  onGroupsChanged?(projectId: number, groups: Array<{ groupTypeIndex: number; groupKey: string }>): void;
+  onGroupsChanged?(projectId: number, groups: Array<{ groupTypeIndex: number; groupKey: string }>): void | Promise<void>;
   metrics?: Pick<Metrics, 'captureEvents'>;
   limits?: Partial<CaptureLimits>;
 }
@@ -151,10 +154,10 @@ async function notify(
   request: FastifyRequest,
 ): Promise<void> {
   try {
-    if (outcome.definitionsChanged) deps.onDefinitionsChanged?.(projectId);
-    if (outcome.changedGroups.length > 0) deps.onGroupsChanged?.(projectId, outcome.changedGroups);
+    if (outcome.definitionsChanged) await deps.onDefinitionsChanged?.(projectId);
+    if (outcome.changedGroups.length > 0) await deps.onGroupsChanged?.(projectId, outcome.changedGroups);
     if (deps.onPersonsChanged && outcome.changedDistinctIds.size > 0) {
-      deps.onPersonsChanged(projectId, await expandDistinctIds(deps.store, projectId, outcome.changedDistinctIds));
+      await deps.onPersonsChanged(projectId, await expandDistinctIds(deps.store, projectId, outcome.changedDistinctIds));
     }
   } catch (err) {
     request.log.error({ err, projectId }, 'capture change notice failed');

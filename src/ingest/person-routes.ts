@@ -17,9 +17,9 @@ import { readPersons, sniffFormat, type ImportFormat, type PersonRecord } from '
 export interface PersonRoutesDeps {
   store: Store;
   /** After persons with these distinct ids changed (cache invalidation). */
-  onPersonsChanged?(projectId: number, distinctIds: string[]): void;
+  onPersonsChanged?(projectId: number, distinctIds: string[]): void | Promise<void>;
   /** After a change whose distinct ids are not known (delete by UUID, bulk import). */
-  onAllPersonsChanged?(projectId: number): void;
+  onAllPersonsChanged?(projectId: number): void | Promise<void>;
   /** Largest bulk import body, bytes (before gunzip). Default 100 MiB. */
   bulkBodyLimitBytes?: number;
 }
@@ -94,6 +94,15 @@ async function* iterate(records: PersonRecord[]): AsyncGenerator<PersonRecord> {
   yield* records;
 }
 
+/** Runs a change notice after a successful write; a failure is logged, the write stands. */
+async function notify(req: FastifyRequest, projectId: number, run: () => void | Promise<void>): Promise<void> {
+  try {
+    await run();
+  } catch (err) {
+    req.log.error({ err, projectId }, 'person change notice failed');
+  }
+}
+
 /** `/api/projects/:projectId/<rest>` and its `/api/environments/` alias, with and without the trailing slash. */
 function urls(rest: string): string[] {
   return ['projects', 'environments'].flatMap((base) => [`/api/${base}/:projectId/${rest}`, `/api/${base}/:projectId/${rest}/`]);
@@ -127,7 +136,7 @@ export async function registerPersonRoutes(app: FastifyInstance, deps: PersonRou
     route('DELETE', 'persons/:personId', 'person:write', async (req, reply, { project }) => {
       const personId = (req.params as Record<string, string>).personId ?? '';
       if (!(await store.deletePerson(project.id, personId))) throw new VexilError('VXL_NOT_FOUND');
-      deps.onAllPersonsChanged?.(project.id);
+      await notify(req, project.id, () => deps.onAllPersonsChanged?.(project.id));
       return reply.code(204).send();
     });
 
@@ -135,9 +144,11 @@ export async function registerPersonRoutes(app: FastifyInstance, deps: PersonRou
       const records = await bulkRecords(req);
       const imported = await store.importPersons(project.id, iterate(records));
       // Small imports invalidate precisely (every id of every person touched); big ones, the project.
-      if (records.length <= 1000 && deps.onPersonsChanged) {
-        deps.onPersonsChanged(project.id, await expandDistinctIds(store, project.id, records.map((r) => r.distinctId)));
-      } else deps.onAllPersonsChanged?.(project.id);
+      await notify(req, project.id, async () => {
+        if (records.length <= 1000 && deps.onPersonsChanged) {
+          await deps.onPersonsChanged(project.id, await expandDistinctIds(store, project.id, records.map((r) => r.distinctId)));
+        } else await deps.onAllPersonsChanged?.(project.id);
+      });
       return { imported };
     });
 

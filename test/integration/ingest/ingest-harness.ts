@@ -61,16 +61,16 @@ export async function startIngestApp(kind: StoreKind, limits: Partial<CaptureLim
       const p = await store.getProjectByApiToken(token);
       return p ? { id: p.id } : null;
     },
-    onPersonsChanged: (projectId, distinctIds) => notices.persons.push({ projectId, distinctIds }),
-    onDefinitionsChanged: (projectId) => notices.definitions.push(projectId),
-    onGroupsChanged: (projectId, groups) => notices.groups.push({ projectId, groups }),
+    onPersonsChanged: (projectId, distinctIds) => void notices.persons.push({ projectId, distinctIds }),
+    onDefinitionsChanged: (projectId) => void notices.definitions.push(projectId),
+    onGroupsChanged: (projectId, groups) => void notices.groups.push({ projectId, groups }),
     metrics,
     limits,
   });
   await registerPersonRoutes(app, {
     store,
-    onPersonsChanged: (projectId, distinctIds) => notices.persons.push({ projectId, distinctIds }),
-    onAllPersonsChanged: (projectId) => notices.allPersons.push(projectId),
+    onPersonsChanged: (projectId, distinctIds) => void notices.persons.push({ projectId, distinctIds }),
+    onAllPersonsChanged: (projectId) => void notices.allPersons.push(projectId),
   });
   await app.ready();
   return {
