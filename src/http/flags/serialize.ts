@@ -13,14 +13,29 @@ export interface ResponseMeta {
   configFragment: string;
 }
 
-const q = JSON.stringify;
+/**
+ * JSON string literal of `s`, memoized: keys, variants, reason codes and descriptions come from
+ * a bounded set (the snapshots), and re-escaping them on every request was most of the cost.
+ */
+const quoted = new Map<string, string>();
+const QUOTED_MAX = 50_000;
+function q(s: string): string {
+  let out = quoted.get(s);
+  if (out === undefined) {
+    out = JSON.stringify(s);
+    if (quoted.size >= QUOTED_MAX) quoted.clear();
+    quoted.set(s, out);
+  }
+  return out;
+}
 
 /** Serialized object payloads, shared across requests: payload values are immutable snapshot data. */
 const payloadJson = new WeakMap<object, string>();
 
 function json(value: unknown): string {
   if (value === undefined || value === null) return 'null';
-  if (typeof value !== 'object') return q(value);
+  if (typeof value === 'string') return q(value);
+  if (typeof value !== 'object') return JSON.stringify(value);
   let s = payloadJson.get(value);
   if (s === undefined) {
     s = q(value);
@@ -56,7 +71,7 @@ function flagV2(f: FlagResult): string {
 }
 
 function tail(meta: ResponseMeta): string {
-  return `,"requestId":${q(meta.requestId)},"evaluatedAt":${meta.evaluatedAt}${meta.configFragment}}`;
+  return `,"requestId":${JSON.stringify(meta.requestId)},"evaluatedAt":${meta.evaluatedAt}${meta.configFragment}}`;
 }
 
 /** Serializes evaluated flags in the requested shape. */
