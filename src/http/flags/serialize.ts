@@ -38,7 +38,7 @@ function json(value: unknown): string {
   if (typeof value !== 'object') return JSON.stringify(value);
   let s = payloadJson.get(value);
   if (s === undefined) {
-    s = q(value);
+    s = JSON.stringify(value);
     payloadJson.set(value, s);
   }
   return s;
