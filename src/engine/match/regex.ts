@@ -20,7 +20,7 @@
  * - Lone surrogates (possible in JS strings, not in Rust `&str`) count as one code point each.
  */
 import { RE2JS } from 're2js';
-import { someNode, type Node } from './regex-ast.ts';
+import { someNode, type Node, type ParsedRegex } from './regex-ast.ts';
 import { Backtracker } from './regex-backtrack.ts';
 import { parseRegex } from './regex-parse.ts';
 import { compileProgram } from './regex-program.ts';
@@ -46,7 +46,7 @@ function compileRe2(source: string, flags: number): RE2JS | null {
 }
 
 /** Wraps a matcher so that an unexpected internal error reads as "could not decide", never a throw. */
-function guarded(test: (subject: string) => boolean | null): CompiledRegex {
+function guarded(test: Test): CompiledRegex {
   return {
     test(subject) {
       try {
@@ -58,25 +58,60 @@ function guarded(test: (subject: string) => boolean | null): CompiledRegex {
   };
 }
 
+type Test = (subject: string) => boolean | null;
+
+/** `node` searched by re2js, or null when RE2 cannot express it (backreferences, look-ahead…). */
+function viaRe2(parsed: ParsedRegex, node: Node): Test | null {
+  const translation = translateToRe2(node);
+  if (translation === null) return null;
+  const re2 = compileRe2(translation.source, translation.lookbehind ? RE2JS.LOOKBEHINDS : 0);
+  if (re2 === null) return null;
+  if (!translation.wordBoundary) return (s) => re2.test(s);
+  // RE2's \b only knows ASCII word characters; Rust's is Unicode. They agree unless the subject
+  // has a non-ASCII word character, and only then is the (Unicode-aware) backtracker needed.
+  const program = compileProgram({ ...parsed, root: node });
+  if (program === null) return (s) => re2.test(s);
+  const unicode = new Backtracker(program, false);
+  return (s) => (NON_ASCII_WORD.test(s) ? unicode.test(s) : re2.test(s));
+}
+
+function viaBacktracker(parsed: ParsedRegex, node: Node): Test | null {
+  const program = compileProgram({ ...parsed, root: node });
+  if (program === null) return null;
+  const backtracker = new Backtracker(program, someNode(node, isFancy));
+  return (s) => backtracker.test(s);
+}
+
+/** Strips groups whose capture nobody reads, to see a top-level alternation inside them. */
+function unwrap(parsed: ParsedRegex, node: Node): Node {
+  while (node.type === 'group' && (node.index === null || !parsed.referenced.has(node.index))) node = node.body;
+  return node;
+}
+
 function build(pattern: string): CompiledRegex | null {
   const parsed = parseRegex(pattern);
   if (parsed === null) return null;
-  const translation = parsed.referenced.size === 0 ? translateToRe2(parsed.root) : null;
-  const re2 =
-    translation === null ? null : compileRe2(translation.source, translation.lookbehind ? RE2JS.LOOKBEHINDS : 0);
-  if (translation !== null && re2 !== null) {
-    if (!translation.wordBoundary) return guarded((s) => re2.test(s));
-    // RE2's \b only knows ASCII word characters; Rust's is Unicode. They agree unless the subject
-    // has a non-ASCII word character, and only then is the (Unicode-aware) backtracker needed.
-    const program = compileProgram(parsed);
-    if (program === null) return guarded((s) => re2.test(s));
-    const unicode = new Backtracker(program, false);
-    return guarded((s) => (NON_ASCII_WORD.test(s) ? unicode.test(s) : re2.test(s)));
+  const whole = viaRe2(parsed, parsed.root);
+  if (whole !== null) return guarded(whole);
+  // In a top-level alternation, search the branches RE2 can express once, linearly, and leave
+  // only the others to the backtracker (fancy_regex also runs such branches on the regex crate).
+  const root = unwrap(parsed, parsed.root);
+  if (root.type === 'alt') {
+    const easy = root.items.filter((b) => translateToRe2(b) !== null);
+    const hard = root.items.filter((b) => translateToRe2(b) === null);
+    const linear = easy.length > 0 && hard.length > 0 ? viaRe2(parsed, { type: 'alt', items: easy }) : null;
+    const rest = linear === null ? null : viaBacktracker(parsed, { type: 'alt', items: hard });
+    if (linear !== null && rest !== null) {
+      return guarded((s) => {
+        const first = linear(s);
+        if (first === true) return true;
+        const second = rest(s);
+        return second === true ? true : first === null || second === null ? null : false;
+      });
+    }
   }
-  const program = compileProgram(parsed);
-  if (program === null) return null;
-  const backtracker = new Backtracker(program, someNode(parsed.root, isFancy));
-  return guarded((s) => backtracker.test(s));
+  const test = viaBacktracker(parsed, parsed.root);
+  return test === null ? null : guarded(test);
 }
 
 /**

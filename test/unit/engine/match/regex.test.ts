@@ -55,6 +55,10 @@ const rows: Record<string, Row[]> = {
     { pattern: '^\\P{L}+$', subject: '12-34', expected: true },
     { pattern: '^\\pL+$', subject: 'abc', expected: true },
     { pattern: '^[\\W\\d]+$', subject: '1-2', expected: true },
+    { pattern: '^[\\W_]+$', subject: '_-_', expected: true },
+    { pattern: '^[\\p{L}&&\\p{Greek}]+$', subject: 'αβ', expected: true },
+    { pattern: '^[\\p{L}&&\\p{Greek}]+$', subject: 'ab', expected: false },
+    { pattern: '^\\p{ID_Start}', subject: '1a', expected: false },
   ],
   '(?i) uses simple case folding': [
     { pattern: '(?i)hello', subject: 'HeLLo', expected: true },
@@ -141,6 +145,7 @@ const catastrophic: Row[] = [
   { pattern: '(?=b)b', subject: 'a'.repeat(11_000) + 'b', label: "'a'×11000+'b'", expected: null },
   // Backtracking-free parts of a fancy pattern run on re2js, as fancy_regex runs them on the regex crate.
   { pattern: '^(?!.*admin)(a+)+b', subject: long, label: "'a'×50000+'!'", expected: false },
+  { pattern: '(\\w)\\1x|(a+)+$', subject: 'a'.repeat(3_000) + '!', label: "'a'×3000+'!'", expected: false },
 ];
 
 const name = (row: Row): string => `${JSON.stringify(row.pattern)} on ${row.label ?? JSON.stringify(row.subject)}`;
