@@ -15,11 +15,14 @@ import { isWordAt, isWordBefore, matchRepeat, previousCodePoint } from './regex-
 export const MAX_BACKTRACKS = 10_000;
 
 /**
- * Work allowed per search: instructions executed, characters compared by backreferences and
- * an upper bound on the characters each re2js call may scan. Backtracks alone do not bound time
- * (a branch can do much work before failing); this caps one search at a few milliseconds.
+ * Work allowed per search, plus {@link WORK_PER_CHAR} per UTF-16 unit of the subject: work is
+ * instructions executed, characters compared by backreferences and an upper bound on what each
+ * re2js call may scan. Backtracks alone do not bound time (a branch can do much work before
+ * failing). The fixed part caps a search at about a millisecond; the per-character part lets
+ * near-linear scans of long subjects finish while superlinear work still stops.
  */
 export const MAX_WORK = 250_000;
+export const WORK_PER_CHAR = 8;
 
 /** re2js anchors a match at the start of the (sliced) input with this flag. */
 const ANCHOR_START = 1;
@@ -40,6 +43,7 @@ export class Backtracker {
   private s = '';
   private backtracks = 0;
   private work = 0;
+  private workLimit = 0;
   private aborted = false;
 
   /**
@@ -60,6 +64,7 @@ export class Backtracker {
     this.s = subject;
     this.backtracks = 0;
     this.work = 0;
+    this.workLimit = MAX_WORK + WORK_PER_CHAR * subject.length;
     this.aborted = false;
     try {
       for (let start = 0; ; ) {
@@ -122,7 +127,7 @@ export class Backtracker {
     let pc = startPc;
     let pos = startPos;
     for (;;) {
-      if (++this.work > MAX_WORK) return this.abort(base);
+      if (++this.work > this.workLimit) return this.abort(base);
       const inst = insts[pc]!;
       let ok = true;
       switch (inst.op) {
@@ -289,7 +294,7 @@ export class Backtracker {
     const s = this.s;
     // re2js reads at most `max` code points (two UTF-16 units each) past `pos`, and at most the rest.
     this.work += Math.min(s.length - pos, 2 * inst.max) + 1;
-    if (this.work > MAX_WORK) {
+    if (this.work > this.workLimit) {
       this.aborted = true;
       return -1;
     }

@@ -8,8 +8,9 @@
  * backtracks for look-around, backreferences and atomic groups; Vexil splits the work the same way.
  *
  * Known differences from fancy_regex (all rare in flag filters):
- * - The backtracker also stops at a work cap (`MAX_WORK`), so a few heavy searches answer null
- *   where fancy_regex would still answer; its backtrack count only approximates fancy_regex's.
+ * - The backtracker also stops at a work cap (`MAX_WORK` plus a little per character), so a few
+ *   heavy searches answer null where fancy_regex would still answer; and its backtrack count
+ *   only approximates fancy_regex's (same unit and limit, slightly different programs).
  * - Capture-free look-behinds run in re2js, linearly and without the backtrack limit.
  * - `\b` on a subject with non-ASCII word characters, and classes RE2 cannot spell (set
  *   operations on properties, ID_Start, `scx=`…), run on the backtracker with the work cap only.

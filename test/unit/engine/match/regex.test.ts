@@ -146,6 +146,9 @@ const catastrophic: Row[] = [
   // Backtracking-free parts of a fancy pattern run on re2js, as fancy_regex runs them on the regex crate.
   { pattern: '^(?!.*admin)(a+)+b', subject: long, label: "'a'×50000+'!'", expected: false },
   { pattern: '(\\w)\\1x|(a+)+$', subject: 'a'.repeat(3_000) + '!', label: "'a'×3000+'!'", expected: false },
+  // Unicode \b needs the backtracker on this subject; its work budget grows with the subject.
+  { pattern: '\\bfoo\\b', subject: 'é'.repeat(100_000) + ' foo', label: "'é'×100000+' foo'", expected: true },
+  { pattern: '\\bfoo\\b', subject: 'é'.repeat(100_000) + 'foo', label: "'é'×100000+'foo'", expected: false },
 ];
 
 const name = (row: Row): string => `${JSON.stringify(row.pattern)} on ${row.label ?? JSON.stringify(row.subject)}`;
