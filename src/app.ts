@@ -9,6 +9,7 @@ import { bootstrapStore, type BootstrapResult } from './bootstrap.ts';
 import type { ChangeBus } from './cache/change-bus.ts';
 import { MemoryChangeBus } from './cache/memory/memory-change-bus.ts';
 import { RedisChangeBus } from './cache/redis/redis-change-bus.ts';
+import { PersonCache } from './cache/person-cache.ts';
 import { SnapshotCache } from './cache/snapshot-cache.ts';
 import type { Config } from './config.ts';
 import { buildServer } from './http/server.ts';
@@ -82,23 +83,40 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       },
     });
     snapshots.start();
-    const server = await buildServer({ settings: config, store, snapshots, metrics, log, now: options.now });
-    const notifyDefinitionsChanged = (projectId: number) => snapshots.refresh(projectId);
-    await registerAdminRoutes(server, { store, onDefinitionsChanged: notifyDefinitionsChanged, bodyLimitBytes: config.bodyLimitBytes });
-    // Capture stores person and group changes; a new group type changes the definitions.
-    const refreshQuietly = (projectId: number) => {
-      notifyDefinitionsChanged(projectId).catch((err: unknown) => log.error({ err, projectId }, 'snapshot refresh failed'));
+    const personCache =
+      config.personCacheSize > 0
+        ? new PersonCache({
+            maxEntries: config.personCacheSize,
+            // Invalidation is per node: the poll interval also bounds how stale another node's write can look.
+            maxAgeMs: config.snapshotPollSeconds * 1000,
+            onLookup: (result) => metrics.personCacheLookups.inc({ result }),
+          })
+        : null;
+    const server = await buildServer({ settings: config, store, snapshots, metrics, log, personCache, now: options.now });
+    // Definitions changes also cover static cohort membership, which cached lookups carry.
+    const notifyDefinitionsChanged = async (projectId: number) => {
+      personCache?.invalidateProject(projectId);
+      await snapshots.refresh(projectId);
     };
+    const personsChanged = (projectId: number, distinctIds: string[]) => personCache?.invalidate(projectId, distinctIds);
+    await registerAdminRoutes(server, { store, onDefinitionsChanged: notifyDefinitionsChanged, bodyLimitBytes: config.bodyLimitBytes });
     await registerCaptureRoutes(server, {
       store,
       resolveProject: async (token) => {
         const entry = await snapshots.resolveToken(token);
         return entry ? { id: entry.project.id } : null;
       },
-      onDefinitionsChanged: refreshQuietly,
+      onPersonsChanged: personsChanged,
+      onGroupsChanged: (projectId, groups) => personCache?.invalidateGroups(projectId, groups),
+      // A new group type changes the group type mapping, part of the definitions.
+      onDefinitionsChanged: notifyDefinitionsChanged,
       metrics,
     });
-    await registerPersonRoutes(server, { store });
+    await registerPersonRoutes(server, {
+      store,
+      onPersonsChanged: personsChanged,
+      onAllPersonsChanged: (projectId) => personCache?.invalidateProject(projectId),
+    });
     await server.ready();
     return {
       server,

@@ -32,7 +32,7 @@ export interface Config {
   readonly rateLimitPerSecond: number;
   /** PostgreSQL connection pool size. Default 10. */
   readonly dbPoolSize: number;
-  /** Entries in the per-node LRU of stored person lookups; 0 = no cache. Default 0. */
+  /** Entries in the per-node LRU of /flags person/group lookups; 0 (default) = no cache. */
   readonly personCacheSize: number;
   /** Seconds between revision polls, the safety net behind change notices. Default 5. */
   readonly snapshotPollSeconds: number;

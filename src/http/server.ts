@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import type { PersonCache } from '../cache/person-cache.ts';
 import type { SnapshotCache } from '../cache/snapshot-cache.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Store } from '../store/store.ts';
@@ -31,6 +32,8 @@ export interface ServerDeps {
   snapshots: SnapshotCache;
   metrics: Metrics;
   log: Logger;
+  /** Per-node cache of person lookups for /flags; absent = none. */
+  personCache?: PersonCache | null;
   /** Clock in ms; tests pin it. Default Date.now. */
   now?: () => number;
 }
@@ -99,6 +102,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     limits: { maxDecompressedBytes: settings.decompressedLimitBytes, maxDepth: MAX_JSON_DEPTH, maxProperties: MAX_JSON_PROPERTIES },
     rateLimiter: rate > 0 ? new RateLimiter(rate) : null,
     lookupTimeoutMs: settings.lookupTimeoutMs,
+    personCache: deps.personCache ?? null,
     now: deps.now ?? Date.now,
     log: deps.log,
   });

@@ -8,6 +8,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { buildPersonProperties, evaluateFlags } from '../../engine/index.ts';
 import type { EvaluationContext, EvaluationRuntime, FlagErrorCode, FlagResult, Properties } from '../../engine/index.ts';
+import type { PersonCache } from '../../cache/person-cache.ts';
 import type { ProjectEntry } from '../../cache/snapshot-cache.ts';
 import type { EvaluationData, Store } from '../../store/store.ts';
 import type { Metrics } from '../../metrics.ts';
@@ -18,6 +19,8 @@ export interface EvaluateDeps {
   metrics: Metrics;
   /** Longest wait for the store, ms; then the affected flags fail with `timeout`. */
   lookupTimeoutMs: number;
+  /** Per-node cache of lookups (VEXIL_PERSON_CACHE_SIZE > 0); null = always ask the store. */
+  personCache: PersonCache | null;
 }
 
 export interface RequestOptions {
@@ -160,6 +163,8 @@ export async function evaluateRequest(
     try {
       const ids = [distinctId, body.anonDistinctId!];
       await withTimeout(deps.store.writeHashKeyOverrides(projectId, ids, body.anonDistinctId!, continuityKeys(entry)), deps.lookupTimeoutMs);
+      // Cached lookups of these ids may predate the overrides just written.
+      deps.personCache?.invalidate(projectId, ids);
     } catch (err) {
       overridesFailed = true;
       deps.metrics.storeLookups.inc({ result: err instanceof LookupTimeout ? 'timeout' : 'error' });
@@ -169,17 +174,16 @@ export async function evaluateRequest(
 
   let data: EvaluationData;
   try {
-    data = await withTimeout(
-      deps.store.loadEvaluationData({
-        projectId,
-        distinctId,
-        groups: groupQuery(entry, body.groups),
-        overrideDistinctIds: snapshot.hasContinuityFlags && !overridesFailed
-          ? (body.anonDistinctId !== undefined ? [distinctId, body.anonDistinctId] : [distinctId])
-          : undefined,
-      }),
-      deps.lookupTimeoutMs,
-    );
+    const query = {
+      projectId,
+      distinctId,
+      groups: groupQuery(entry, body.groups),
+      overrideDistinctIds: snapshot.hasContinuityFlags && !overridesFailed
+        ? (body.anonDistinctId !== undefined ? [distinctId, body.anonDistinctId] : [distinctId])
+        : undefined,
+    };
+    const load = () => withTimeout(deps.store.loadEvaluationData(query), deps.lookupTimeoutMs);
+    data = deps.personCache ? await deps.personCache.getOrLoad(query, load) : await load();
     deps.metrics.storeLookups.inc({ result: 'ok' });
   } catch (err) {
     const timedOut = err instanceof LookupTimeout;

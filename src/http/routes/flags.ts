@@ -7,6 +7,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { VexilError } from '../../errors.ts';
+import type { PersonCache } from '../../cache/person-cache.ts';
 import type { SnapshotCache, ProjectEntry } from '../../cache/snapshot-cache.ts';
 import type { Store } from '../../store/store.ts';
 import type { Metrics } from '../../metrics.ts';
@@ -25,6 +26,7 @@ export interface FlagsRouteDeps {
   limits: DecodeLimits;
   rateLimiter: RateLimiter | null;
   lookupTimeoutMs: number;
+  personCache: PersonCache | null;
   /** The clock, ms since the epoch (tests pin it). */
   now: () => number;
   log: Logger;

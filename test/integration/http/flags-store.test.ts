@@ -3,35 +3,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { hashBucket } from '../../../src/engine/index.ts';
-import type { Store } from '../../../src/store/store.ts';
-import { STORE_KINDS, addFlag, json, postFlags, rollout, startTestApp, type TestApp } from './http-helpers.ts';
-
-/** A store wrapper that counts calls and can make the per-request lookups fail, hang or close the store first. */
-class StoreProbe {
-  calls = new Map<string, number>();
-  mode: 'normal' | 'fail' | 'hang' | 'close' = 'normal';
-  wrap(store: Store): Store {
-    return new Proxy(store, {
-      get: (target, prop, receiver) => {
-        const value = Reflect.get(target, prop, receiver);
-        if (typeof value !== 'function') return value;
-        return (...args: unknown[]) => {
-          const name = String(prop);
-          this.calls.set(name, (this.calls.get(name) ?? 0) + 1);
-          if (name === 'loadEvaluationData' || name === 'writeHashKeyOverrides') {
-            if (this.mode === 'fail') return Promise.reject(new Error('connection refused'));
-            if (this.mode === 'hang') return new Promise(() => undefined);
-            if (this.mode === 'close') return target.close().then(() => value.apply(target, args));
-          }
-          return value.apply(target, args);
-        };
-      },
-    });
-  }
-  total(): number {
-    return [...this.calls.values()].reduce((a, b) => a + b, 0);
-  }
-}
+import { STORE_KINDS, StoreProbe, addFlag, json, postFlags, rollout, startTestApp, type TestApp } from './http-helpers.ts';
 
 for (const kind of STORE_KINDS) {
   describe(`/flags with stored data (${kind} store)`, () => {
