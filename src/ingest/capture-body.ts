@@ -13,7 +13,7 @@ import { decompressFromBase64 } from './lz-string.ts';
 
 /** What the decoder needs from the request. */
 export interface CaptureBodyInput {
-  method: string;
+  /** The raw body; empty or absent ⇒ the `data` query parameter is the payload. */
   body: Buffer | undefined;
   contentType: string | undefined;
   contentEncoding: string | undefined;

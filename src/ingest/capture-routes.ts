@@ -102,7 +102,6 @@ async function handleCapture(deps: CaptureDeps, limits: CaptureLimits, path: str
   const q = { compression: first(query.compression), data: first(query.data) };
   const decoded = decodeCaptureBody(
     {
-      method: request.method,
       body: Buffer.isBuffer(request.body) ? request.body : undefined,
       contentType: header(request, 'content-type'),
       contentEncoding: header(request, 'content-encoding'),
