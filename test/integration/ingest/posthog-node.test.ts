@@ -20,11 +20,13 @@ const THREE_VARIANTS: FlagFiltersDef = {
 };
 
 for (const kind of STORE_KINDS) {
-  describe(`posthog-node against Vexil (${kind})`, () => {
+  // PostgreSQL runs with the person cache on: every flag flip below then also proves invalidation.
+  const personCacheSize = kind === 'postgres' ? 10_000 : 0;
+  describe(`posthog-node against Vexil (${kind}, person cache ${personCacheSize ? 'on' : 'off'})`, () => {
     let s: SdkServer;
     let client: PostHog;
     before(async () => {
-      s = await startSdkServer(kind);
+      s = await startSdkServer(kind, { personCacheSize });
       client = new PostHog(s.token, { host: s.host, flushAt: 1, flushInterval: 0, fetchRetryCount: 0, disableGeoip: true });
     });
     after(async () => {

@@ -6,6 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import { generateToken, hashSecret } from '../../../src/auth/keys.ts';
 import { MemoryChangeBus } from '../../../src/cache/memory/memory-change-bus.ts';
+import { PersonCache } from '../../../src/cache/person-cache.ts';
 import { SnapshotCache } from '../../../src/cache/snapshot-cache.ts';
 import type { FlagFiltersDef } from '../../../src/engine/index.ts';
 import { buildServer } from '../../../src/http/server.ts';
@@ -28,8 +29,11 @@ export interface SdkServer {
   close(): Promise<void>;
 }
 
-/** Starts the server on 127.0.0.1 with a random port. */
-export async function startSdkServer(kind: StoreKind): Promise<SdkServer> {
+/**
+ * Starts the server on 127.0.0.1 with a random port. With `personCacheSize`, /flags caches
+ * person lookups and capture invalidates them, wired as the composition root does.
+ */
+export async function startSdkServer(kind: StoreKind, opts: { personCacheSize?: number } = {}): Promise<SdkServer> {
   const testStore: TestStore = await openTestStore(kind);
   const store = testStore.store;
   const token = generateToken('phc');
@@ -39,14 +43,20 @@ export async function startSdkServer(kind: StoreKind): Promise<SdkServer> {
   const snapshots = new SnapshotCache({ store, bus, log, pollIntervalMs: 0 });
   snapshots.start();
   const settings = { bodyLimitBytes: 1024 * 1024, decompressedLimitBytes: 8 * 1024 * 1024, rateLimitPerSecond: 0, lookupTimeoutMs: 5000 };
-  const server = await buildServer({ settings, store, snapshots, metrics: createMetrics(), log });
+  const personCache = opts.personCacheSize ? new PersonCache({ maxEntries: opts.personCacheSize, maxAgeMs: 0 }) : null;
+  const server = await buildServer({ settings, store, snapshots, metrics: createMetrics(), log, personCache });
   await registerCaptureRoutes(server, {
     store,
     resolveProject: async (t) => {
       const entry = await snapshots.resolveToken(t);
       return entry ? { id: entry.project.id } : null;
     },
-    onDefinitionsChanged: (projectId) => snapshots.refresh(projectId),
+    onPersonsChanged: (projectId, distinctIds) => personCache?.invalidate(projectId, distinctIds),
+    onGroupsChanged: (projectId, groups) => personCache?.invalidateGroups(projectId, groups),
+    onDefinitionsChanged: async (projectId) => {
+      personCache?.invalidateProject(projectId);
+      await snapshots.refresh(projectId);
+    },
   });
   await server.listen({ host: '127.0.0.1', port: 0 });
   const address = server.server.address();
