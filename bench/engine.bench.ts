@@ -88,6 +88,7 @@ function timerOverheadNs(): number {
   return percentile(d.sort(), 0.5);
 }
 
+const loadAverage = () => os.loadavg().map((l) => l.toFixed(2)).join(' ');
 const round2 = (x: number) => Math.round(x * 100) / 100;
 const pad = (s: string | number, n: number) => String(s).padStart(n);
 
@@ -155,7 +156,7 @@ async function loadVexil(defs: ProjectDefs, at: number): Promise<Peer | undefine
 
 async function main() {
   const cpu = os.cpus()[0]?.model ?? 'unknown';
-  console.log(`engine benchmark — ${new Date().toISOString()} — node ${process.version}, ${os.availableParallelism()} CPUs (${cpu})`);
+  console.log(`engine benchmark — ${new Date().toISOString()} — node ${process.version}, ${os.availableParallelism()} CPUs (${cpu}), load average ${loadAverage()}`);
   const defs = buildFiftyFlagProject();
   const keys = defs.flags.map((f) => f.key);
   const all = generateUsers(POOL + SANITY_USERS);
@@ -187,6 +188,7 @@ async function main() {
     console.log(`${r.peer.name.padEnd(32)} ${pad(s.samples, 8)} ${pad(s.p50.toFixed(2), 9)} ${pad(s.p99.toFixed(2), 9)} ${pad(s.mean.toFixed(2), 9)} ${pad(Math.round(s.opsPerSec), 9)}  ${r.peer.path}`);
   }
 
+  console.log(`load average after timing: ${loadAverage()} (another busy process on this machine inflates every figure)`);
   await sanity(everyone, sanityUsers, defs, posthog, vexil);
   for (const p of everyone) await p.close();
   void sink;
