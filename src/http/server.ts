@@ -52,6 +52,25 @@ function requestId(header: string | string[] | undefined): string {
 }
 
 /**
+ * Records one request in the counter and histogram. Label children are cached per
+ * (route, method, status class), so the hot path does not re-hash label sets (bounded: route patterns).
+ */
+function requestRecorder(metrics: Metrics): (route: string, method: string, status: number, seconds: number) => void {
+  const counters = new Map<string, { inc(): void }>();
+  const histograms = new Map<string, { observe(v: number): void }>();
+  return (route, method, status, seconds) => {
+    const statusClass = `${Math.floor(status / 100)}xx`;
+    const key = `${route} ${method} ${statusClass}`;
+    let counter = counters.get(key);
+    if (!counter) counters.set(key, (counter = metrics.httpRequests.labels({ route, method, status_class: statusClass })));
+    counter.inc();
+    let histogram = histograms.get(route);
+    if (!histogram) histograms.set(route, (histogram = metrics.httpDuration.labels({ route })));
+    histogram.observe(seconds);
+  };
+}
+
+/**
  * Builds the server and registers Vexil's routes; the caller may add plugins (the admin API)
  * before `ready()`/`listen()`.
  */
@@ -70,7 +89,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   installErrorHandlers(app, { bodyLimitBytes: settings.bodyLimitBytes });
 
   // Permissive CORS like PostHog's flag service (spec §1): origin mirrored, credentials allowed.
-  app.addHook('onRequest', async (request, reply) => {
+  // Callback-style hooks: no promise per request on the hot path.
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
     const origin = request.headers.origin;
     if (origin !== undefined) {
@@ -83,13 +103,16 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       const requested = request.headers['access-control-request-headers'];
       if (requested !== undefined) reply.header('access-control-allow-headers', requested);
     }
+    done();
   });
-  app.addHook('onResponse', async (request, reply) => {
+  const recordRequest = requestRecorder(metrics);
+  app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
-    const seconds = reply.elapsedTime / 1000;
-    metrics.httpRequests.inc({ route, method: request.method, status_class: `${Math.floor(reply.statusCode / 100)}xx` });
-    metrics.httpDuration.observe({ route }, seconds);
-    request.log.debug({ route, statusCode: reply.statusCode, durationMs: reply.elapsedTime }, 'request done');
+    recordRequest(route, request.method, reply.statusCode, reply.elapsedTime / 1000);
+    if (deps.log.isLevelEnabled('debug')) {
+      request.log.debug({ route, statusCode: reply.statusCode, durationMs: reply.elapsedTime }, 'request done');
+    }
+    done();
   });
   // Browser preflights for any path; routes that define OPTIONS themselves take precedence.
   app.options('/*', async (_request, reply) => reply.code(204).header('allow', 'GET, POST, OPTIONS, HEAD').send());

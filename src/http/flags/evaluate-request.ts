@@ -13,6 +13,7 @@ import type { ProjectEntry } from '../../cache/snapshot-cache.ts';
 import type { EvaluationData, Store } from '../../store/store.ts';
 import type { Metrics } from '../../metrics.ts';
 import type { FlagsBody } from './flags-body.ts';
+import { hotCounters } from '../hot-metrics.ts';
 
 export interface EvaluateDeps {
   store: Store;
@@ -152,10 +153,10 @@ export async function evaluateRequest(
   const first = evaluateFlags(snapshot, base);
   const writeOverrides = snapshot.hasContinuityFlags && body.anonDistinctId !== undefined;
   if (!first.inconclusive && !writeOverrides) {
-    deps.metrics.flagRequests.inc({ source: 'request' });
+    hotCounters(deps.metrics).fromRequest.inc();
     return finish(first.flags, opts.onlySurveyFlags);
   }
-  deps.metrics.flagRequests.inc({ source: 'store' });
+  hotCounters(deps.metrics).fromStore.inc();
 
   const projectId = entry.project.id;
   let overridesFailed = false;

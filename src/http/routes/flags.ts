@@ -18,6 +18,7 @@ import { detectRuntime } from '../flags/runtime.ts';
 import { evaluateRequest } from '../flags/evaluate-request.ts';
 import { configFragment, serializeEmpty, serializeFlags } from '../flags/serialize.ts';
 import type { RateLimiter } from '../rate-limit.ts';
+import { hotCounters } from '../hot-metrics.ts';
 
 export interface FlagsRouteDeps {
   store: Store;
@@ -88,10 +89,11 @@ async function evaluatePost(deps: FlagsRouteDeps, request: FastifyRequest, query
     if (f.failed) failedCount++;
     else if (f.enabled) enabled++;
   }
-  if (enabled) deps.metrics.flagEvaluations.inc({ outcome: 'enabled' }, enabled);
-  if (failedCount) deps.metrics.flagEvaluations.inc({ outcome: 'failed' }, failedCount);
+  const hot = hotCounters(deps.metrics);
+  if (enabled) hot.enabled.inc(enabled);
+  if (failedCount) hot.failed.inc(failedCount);
   const disabled = result.flags.length - enabled - failedCount;
-  if (disabled) deps.metrics.flagEvaluations.inc({ outcome: 'disabled' }, disabled);
+  if (disabled) hot.disabled.inc(disabled);
   return serializeFlags(query.shape, result.flags, result.errors, meta);
 }
 
