@@ -20,6 +20,7 @@ import { createMetrics, type Metrics } from './metrics.ts';
 import { openStore } from './store/open-store.ts';
 import type { Store } from './store/store.ts';
 
+/** Test and embedding overrides for createApp; production passes none. */
 export interface AppOptions {
   /** Default: a pino logger at config.logLevel on stdout. */
   log?: Logger;
@@ -37,6 +38,7 @@ export interface AppOptions {
   defaultMetrics?: boolean;
 }
 
+/** A running composition: the server plus the parts tests and main.ts need. */
 export interface App {
   server: FastifyInstance;
   store: Store;

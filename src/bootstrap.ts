@@ -7,6 +7,7 @@ import { generateToken, hashSecret } from './auth/keys.ts';
 import type { Logger } from './log.ts';
 import type { Store } from './store/store.ts';
 
+/** What a start provisioned; secrets are set only on the start that created them. */
 export interface BootstrapResult {
   /** Set when this start created the default project. */
   project: { id: number; apiToken: string; secretToken: string } | null;

@@ -7,8 +7,10 @@ import { VexilError } from './errors.ts';
 
 /** Log levels pino accepts. */
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+/** A pino level name. */
 export type LogLevel = (typeof logLevels)[number];
 
+/** The validated, frozen configuration (one field per variable). */
 export interface Config {
   /** TCP port to listen on. Default 8000. */
   readonly port: number;

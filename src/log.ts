@@ -57,4 +57,5 @@ export function createLogger(level: string, destination?: pino.DestinationStream
   return destination ? pino(loggerOptions(level), destination) : pino(loggerOptions(level));
 }
 
+/** The pino logger type, re-exported so callers need not import pino. */
 export type { Logger };

@@ -22,6 +22,7 @@ export interface ProjectEntry {
   derive<T>(key: string, build: (entry: ProjectEntry) => T): T;
 }
 
+/** Dependencies and timing of a SnapshotCache. */
 export interface SnapshotCacheOptions {
   store: Store;
   bus: ChangeBus;

@@ -9,6 +9,7 @@ interface Inc {
   inc(value?: number): void;
 }
 
+/** Bound counters used on every /flags request. */
 export interface HotCounters {
   enabled: Inc;
   disabled: Inc;

@@ -26,6 +26,7 @@ export interface ServerSettings {
   lookupTimeoutMs: number;
 }
 
+/** Everything buildServer wires; all of it is created by the caller. */
 export interface ServerDeps {
   settings: ServerSettings;
   store: Store;

@@ -7,6 +7,7 @@ import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { ChangeBus, ChangeNotice } from '../change-bus.ts';
 
+/** Connection and channel of a RedisChangeBus. */
 export interface RedisChangeBusOptions {
   url: string;
   /** Pub/sub channel; tests use their own prefix. Default `vexil:definitions`. */

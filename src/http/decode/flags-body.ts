@@ -8,11 +8,13 @@ import { gunzipSync } from 'node:zlib';
 import { VexilError } from '../../errors.ts';
 import { parseLenientJson, type JsonLimits } from './lenient-json.ts';
 
+/** Caps applied while decoding: JSON shape plus decompressed size. */
 export interface DecodeLimits extends JsonLimits {
   /** Largest body after gunzip, bytes. */
   maxDecompressedBytes: number;
 }
 
+/** The parts of a request the decoder looks at. */
 export interface DecodeInput {
   body: Buffer | undefined;
   /** Raw Content-Type header; absent ⇒ application/json. */

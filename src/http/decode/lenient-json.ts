@@ -12,6 +12,7 @@ export interface JsonLimits {
   maxProperties: number;
 }
 
+/** A parsed value, or why parsing stopped (syntax, or which cap with its limit). */
 export type JsonOutcome =
   | { ok: true; value: unknown }
   | { ok: false; reason: 'syntax' }

@@ -15,6 +15,7 @@ import type { Metrics } from '../../metrics.ts';
 import type { FlagsBody } from './flags-body.ts';
 import { hotCounters } from '../hot-metrics.ts';
 
+/** Long-lived dependencies of request evaluation. */
 export interface EvaluateDeps {
   store: Store;
   metrics: Metrics;
@@ -24,6 +25,7 @@ export interface EvaluateDeps {
   personCache: PersonCache | null;
 }
 
+/** Per-request switches from the query, headers and clock. */
 export interface RequestOptions {
   runtime: EvaluationRuntime;
   onlySurveyFlags: boolean;
@@ -32,6 +34,7 @@ export interface RequestOptions {
   log: FastifyBaseLogger;
 }
 
+/** The flags to return, in snapshot order, and whether any failed. */
 export interface RequestEvaluation {
   flags: FlagResult[];
   /** errorsWhileComputingFlags. */

@@ -6,6 +6,7 @@
 import { VexilError } from '../../errors.ts';
 import type { Properties } from '../../engine/index.ts';
 
+/** A /flags body with aliases resolved and types checked (spec §1.4). */
 export interface FlagsBody {
   token: string | undefined;
   /** undefined when absent or null (⇒ 400 after the token check). */

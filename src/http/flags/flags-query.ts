@@ -7,6 +7,7 @@
 /** The five response shapes (spec §1.5–1.7). */
 export type ResponseShape = 'flags-v2' | 'flags-v1' | 'decide-v1' | 'decide-v2';
 
+/** What the query string of a /flags or /decide request asks for. */
 export interface FlagsQuery {
   shape: ResponseShape;
   /** Merge the remote-config extras into the body (spec §1.8). */

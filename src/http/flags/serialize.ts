@@ -6,6 +6,7 @@
 import type { FlagResult } from '../../engine/index.ts';
 import type { ResponseShape } from './flags-query.ts';
 
+/** Per-response values around the flags. */
 export interface ResponseMeta {
   requestId: string;
   evaluatedAt: number;

@@ -13,6 +13,7 @@ import { authorizeDefinitions } from '../definitions/definitions-auth.ts';
 import { buildDefinitionsBody, type DefinitionsBody } from '../definitions/definitions-body.ts';
 import type { RateLimiter } from '../rate-limit.ts';
 
+/** What the definitions endpoints need. */
 export interface DefinitionsRouteDeps {
   store: Store;
   snapshots: SnapshotCache;

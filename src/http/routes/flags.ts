@@ -20,6 +20,7 @@ import { configFragment, serializeEmpty, serializeFlags } from '../flags/seriali
 import type { RateLimiter } from '../rate-limit.ts';
 import { hotCounters } from '../hot-metrics.ts';
 
+/** What the /flags and /decide routes need. */
 export interface FlagsRouteDeps {
   store: Store;
   snapshots: SnapshotCache;
