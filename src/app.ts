@@ -6,7 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import { registerAdminRoutes } from './admin/routes.ts';
 import { bootstrapStore, type BootstrapResult } from './bootstrap.ts';
-import type { ChangeBus } from './cache/change-bus.ts';
+import type { ChangeBus, PersonsChanged } from './cache/change-bus.ts';
 import { MemoryChangeBus } from './cache/memory/memory-change-bus.ts';
 import { RedisChangeBus } from './cache/redis/redis-change-bus.ts';
 import { PersonCache } from './cache/person-cache.ts';
@@ -89,7 +89,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       config.personCacheSize > 0
         ? new PersonCache({
             maxEntries: config.personCacheSize,
-            // Invalidation is per node: the poll interval also bounds how stale another node's write can look.
+            // Other nodes' writes arrive as person notices on the change bus; the age cap bounds
+            // staleness if one is lost (Redis down).
             maxAgeMs: config.snapshotPollSeconds * 1000,
             onLookup: (result) => metrics.personCacheLookups.inc({ result }),
           })
@@ -100,8 +101,24 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       personCache?.invalidateProject(projectId);
       await snapshots.refresh(projectId);
     };
-    const personsChanged = (projectId: number, distinctIds: string[]) => personCache?.invalidate(projectId, distinctIds);
-    await registerAdminRoutes(server, { store, onDefinitionsChanged: notifyDefinitionsChanged, bodyLimitBytes: config.bodyLimitBytes });
+    // Person writes invalidate this node's cache at once and every node's through the bus.
+    const unsubscribePersons = personCache
+      ? bus.subscribe((notice) => {
+          if (notice.persons) applyPersonsNotice(personCache, notice.projectId, notice.persons);
+        })
+      : null;
+    const personsNotice = (projectId: number, persons: PersonsChanged) => {
+      if (!personCache) return;
+      applyPersonsNotice(personCache, projectId, persons);
+      void bus.publish({ projectId, revision: null, persons });
+    };
+    const personsChanged = (projectId: number, distinctIds: string[]) => personsNotice(projectId, { distinctIds });
+    await registerAdminRoutes(server, {
+      store,
+      onDefinitionsChanged: notifyDefinitionsChanged,
+      onMembershipChanged: (projectId) => personsNotice(projectId, { all: true }),
+      bodyLimitBytes: config.bodyLimitBytes,
+    });
     await registerCaptureRoutes(server, {
       store,
       resolveProject: async (token) => {
@@ -109,7 +126,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         return entry ? { id: entry.project.id } : null;
       },
       onPersonsChanged: personsChanged,
-      onGroupsChanged: (projectId, groups) => personCache?.invalidateGroups(projectId, groups),
+      onGroupsChanged: (projectId, groups) => personsNotice(projectId, { groups }),
       // A new group type changes the group type mapping, part of the definitions.
       onDefinitionsChanged: notifyDefinitionsChanged,
       metrics,
@@ -117,7 +134,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     await registerPersonRoutes(server, {
       store,
       onPersonsChanged: personsChanged,
-      onAllPersonsChanged: (projectId) => personCache?.invalidateProject(projectId),
+      onAllPersonsChanged: (projectId) => personsNotice(projectId, { all: true }),
     });
     await server.ready();
     return {
@@ -130,6 +147,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       notifyDefinitionsChanged,
       close: async () => {
         await server.close();
+        unsubscribePersons?.();
         snapshots.stop();
         if (ownsBus) await bus.close();
         if (ownsStore) await store.close();
@@ -139,4 +157,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     if (ownsStore) await store.close().catch(() => undefined);
     throw err;
   }
+}
+
+/** Drops the cached lookups a person notice names. */
+function applyPersonsNotice(cache: PersonCache, projectId: number, persons: PersonsChanged): void {
+  if (persons.all) cache.invalidateProject(projectId);
+  if (persons.distinctIds?.length) cache.invalidate(projectId, persons.distinctIds);
+  if (persons.groups?.length) cache.invalidateGroups(projectId, persons.groups);
 }

@@ -34,7 +34,7 @@ export interface Config {
   readonly rateLimitPerSecond: number;
   /** PostgreSQL connection pool size. Default 10. */
   readonly dbPoolSize: number;
-  /** Entries in the per-node LRU of /flags person/group lookups; 0 (default) = no cache. */
+  /** Entries in the per-node LRU of /flags person/group lookups; 0 = no cache. Default 50,000. */
   readonly personCacheSize: number;
   /** Seconds between revision polls, the safety net behind change notices. Default 5. */
   readonly snapshotPollSeconds: number;
@@ -99,7 +99,7 @@ export function loadConfig(env: Env = process.env): Config {
     decompressedLimitBytes: int('VEXIL_DECOMPRESSED_LIMIT_BYTES', 8 * MiB, 1024, 1024 * MiB),
     rateLimitPerSecond: int('VEXIL_RATE_LIMIT_PER_SECOND', 0, 0, 1_000_000),
     dbPoolSize: int('VEXIL_DB_POOL_SIZE', 10, 1, 1000),
-    personCacheSize: int('VEXIL_PERSON_CACHE_SIZE', 0, 0, 10_000_000),
+    personCacheSize: int('VEXIL_PERSON_CACHE_SIZE', 50_000, 0, 10_000_000),
     snapshotPollSeconds: int('VEXIL_SNAPSHOT_POLL_SECONDS', 5, 1, 86_400),
     lookupTimeoutMs: int('VEXIL_LOOKUP_TIMEOUT_MS', 2000, 1, 600_000),
   };

@@ -11,7 +11,7 @@ import { projectRoute, requireScope, type ProjectContext } from './auth.ts';
 import { parseWith, requireObject } from './body.ts';
 import { cohortsUsingCohort, flagsUsingCohort } from './cohort-graph.ts';
 import { cohortCreateSchema, cohortPatchSchema, isUuid, validateCohortFilterShape, validateCohortReferences, type CohortRules } from './cohort-validation.ts';
-import { notifyChanged, type AdminDeps } from './deps.ts';
+import { notifyChanged, notifyMembershipChanged, type AdminDeps } from './deps.ts';
 import { limitOffset, paginate } from './pagination.ts';
 import { addResource, methodNotAllowed } from './router.ts';
 import { serializeCohort } from './serializers.ts';
@@ -144,6 +144,7 @@ export function registerCohortRoutes(app: FastifyInstance, deps: AdminDeps): voi
     // Idempotent: ids of unknown persons and existing members add nothing. (PostHog answers 400
     // "No valid users to add to cohort" when no person exists; the Store cannot tell the two apart.)
     await store.addStaticCohortMembers(project.id, cohort.id, { personIds, distinctIds });
+    await notifyMembershipChanged(deps, project.id, req);
     return { success: true };
   });
 
@@ -157,6 +158,7 @@ export function registerCohortRoutes(app: FastifyInstance, deps: AdminDeps): voi
     if (!(await store.removeStaticCohortMember(project.id, cohort.id, personId))) {
       throw new VexilError('VXL_NOT_FOUND', { message: 'Person is not part of the cohort' });
     }
+    await notifyMembershipChanged(deps, project.id, req);
     return { success: true };
   });
 

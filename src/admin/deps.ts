@@ -15,8 +15,22 @@ export interface AdminDeps {
    * turned into an error response: the write itself has succeeded.
    */
   onDefinitionsChanged(projectId: number): void | Promise<void>;
+  /**
+   * Called after static cohort members are added or removed: membership is stored person data,
+   * not part of the definitions, so cached person lookups of the project go stale.
+   */
+  onMembershipChanged?(projectId: number): void | Promise<void>;
   /** Largest accepted request body in bytes; default 1 MiB. */
   bodyLimitBytes?: number;
+}
+
+/** Sends the membership notice; logs and swallows a failing listener, like notifyChanged. */
+export async function notifyMembershipChanged(deps: AdminDeps, projectId: number, req: FastifyRequest): Promise<void> {
+  try {
+    await deps.onMembershipChanged?.(projectId);
+  } catch (err) {
+    req.log.error({ err, projectId }, 'membership change notice failed');
+  }
 }
 
 /** Sends the change notice; logs (at `error`) and swallows a failing listener. */

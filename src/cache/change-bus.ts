@@ -4,11 +4,23 @@
  * Backends: in-process (memory/, single node) and Redis pub/sub (redis/, several nodes).
  */
 
-/** A notice that a project's flags, cohorts or group types changed. */
+/**
+ * A notice that a project's flags, cohorts or group types changed — or, with `persons`, that
+ * stored person or group data changed, so cached person lookups of other nodes must go.
+ */
 export interface ChangeNotice {
   projectId: number;
   /** The project's revision after the change, when the publisher knows it; null ⇒ "reload anyway". */
   revision: number | null;
+  /** Person-data notice (no snapshot rebuild): which cached lookups are stale. */
+  persons?: PersonsChanged;
+}
+
+/** Stale person data: some distinct ids, some groups, or (`all`) every person of the project. */
+export interface PersonsChanged {
+  distinctIds?: string[];
+  groups?: { groupTypeIndex: number; groupKey: string }[];
+  all?: boolean;
 }
 
 /**

@@ -173,6 +173,8 @@ export class SnapshotCache {
   }
 
   #onNotice(notice: ChangeNotice): void {
+    // Person-data notices leave the definitions alone.
+    if (notice.persons) return;
     this.#unknownTokens.clear();
     const entry = this.#byId.get(notice.projectId);
     // Uncached projects load on first use; a notice about a revision we already serve is our own echo.
