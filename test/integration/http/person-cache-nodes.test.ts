@@ -4,15 +4,14 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { createApp, type App } from '../../../src/app.ts';
 import { RedisChangeBus } from '../../../src/cache/redis/redis-change-bus.ts';
 import { loadConfig } from '../../../src/config.ts';
 import { createLogger } from '../../../src/log.ts';
+import { REDIS_URL, requireRedis } from '../../helpers/redis.ts';
 import { openTestStore, type TestStore } from '../../helpers/db.ts';
 import { TEST_NOW } from './http-helpers.ts';
 
-const REDIS_URL = process.env.VEXIL_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const silent = createLogger('silent');
 
 async function until(check: () => Promise<boolean>, what: string): Promise<void> {
@@ -34,15 +33,7 @@ describe('person cache across nodes (postgres store, real Redis)', () => {
   let cohortId = 0;
 
   before(async () => {
-    const probe = new Redis(REDIS_URL, { maxRetriesPerRequest: 1, lazyConnect: true });
-    try {
-      await probe.connect();
-      await probe.ping();
-    } catch (err) {
-      throw new Error(`Redis is unreachable at ${REDIS_URL} (these tests need it running): ${(err as Error).message}`);
-    } finally {
-      probe.disconnect();
-    }
+    await requireRedis();
     testStore = await openTestStore('postgres');
     // One cache entry lives for an hour: only a notice can make it go.
     const config = loadConfig({ LOG_LEVEL: 'silent', VEXIL_SNAPSHOT_POLL_SECONDS: '3600', VEXIL_PERSON_CACHE_SIZE: '1000' });

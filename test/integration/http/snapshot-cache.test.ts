@@ -4,15 +4,14 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
-import { Redis } from 'ioredis';
 import { SnapshotCache } from '../../../src/cache/snapshot-cache.ts';
 import { MemoryChangeBus } from '../../../src/cache/memory/memory-change-bus.ts';
 import { RedisChangeBus } from '../../../src/cache/redis/redis-change-bus.ts';
 import { createLogger } from '../../../src/log.ts';
+import { REDIS_URL, requireRedis } from '../../helpers/redis.ts';
 import { openTestStore, type TestStore } from '../../helpers/db.ts';
 import { createProject, type TestProject } from './http-helpers.ts';
 
-const REDIS_URL = process.env.VEXIL_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const silent = createLogger('silent');
 
 async function until(what: string, check: () => boolean, timeoutMs = 5000): Promise<void> {
@@ -29,15 +28,7 @@ describe('snapshot cache', () => {
   const channel = `vexil-test:${randomBytes(6).toString('hex')}`;
 
   before(async () => {
-    const probe = new Redis(REDIS_URL, { maxRetriesPerRequest: 1, lazyConnect: true });
-    try {
-      await probe.connect();
-      await probe.ping();
-    } catch (err) {
-      throw new Error(`Redis is unreachable at ${REDIS_URL} (these tests need it running): ${(err as Error).message}`);
-    } finally {
-      probe.disconnect();
-    }
+    await requireRedis();
     ts = await openTestStore('postgres');
     project = await createProject(ts.store, 'cache test');
   });
