@@ -153,9 +153,11 @@ function matchFlag(run: EvaluationRun, flag: CompiledFlag): FlagResult {
 /** Which flags the request asks for: active, runtime and tag filters, and flag_keys closure. */
 function selectFlags(snapshot: FlagSnapshot, ctx: EvaluationContext): Uint8Array {
   const flags = snapshot.flags;
-  const selected = new Uint8Array(flags.length);
   const runtime = ctx.runtime ?? 'all';
   const contexts = ctx.evaluationContexts && ctx.evaluationContexts.length > 0 ? ctx.evaluationContexts : null;
+  // The common request filters nothing: share the precomputed mask instead of building one.
+  if (runtime === 'all' && contexts === null && !ctx.flagKeys) return snapshot.activeMask;
+  const selected = new Uint8Array(flags.length);
   for (let i = 0; i < flags.length; i++) {
     const f = flags[i]!;
     if (!f.active) continue;

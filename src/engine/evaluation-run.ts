@@ -18,6 +18,7 @@ export type FlagValue = boolean | string | typeof NOT_EVALUATED | typeof INCONCL
 export const UNKNOWN_IDENTIFIER: unique symbol = Symbol('unknown identifier');
 
 const EMPTY = new Uint8Array(0);
+const NO_COHORTS = new Int8Array(0);
 
 export class EvaluationRun {
   readonly snapshot: FlagSnapshot;
@@ -36,7 +37,7 @@ export class EvaluationRun {
     this.ctx = ctx;
     this.loaded = ctx.storedDataLoaded;
     this.values = new Array<FlagValue>(snapshot.flags.length).fill(NOT_EVALUATED);
-    this.cohortMemo = new Int8Array(snapshot.cohorts.length).fill(-1);
+    this.cohortMemo = snapshot.cohorts.length === 0 ? NO_COHORTS : new Int8Array(snapshot.cohorts.length).fill(-1);
   }
 
   /**

@@ -13,8 +13,10 @@
 const LONG_SCALE = 0xfffffffffffffff;
 
 // Scratch memory, reused by every call: the engine is synchronous, so there is no reentrancy.
-let buffer = new Uint8Array(256);
-let view = new DataView(buffer.buffer);
+// Fixed scratch (module-level `const`: no TDZ checks on the hot path); longer messages allocate.
+const SCRATCH_BYTES = 1024;
+const scratch = new Uint8Array(SCRATCH_BYTES);
+const scratchView = new DataView(scratch.buffer);
 const words = new Int32Array(80);
 
 /** UTF-8 bytes of a string (lone surrogates become U+FFFD, as Node's crypto and Rust strings do). */
@@ -43,8 +45,9 @@ export function hashBytes(prefix: Uint8Array, identifier: Uint8Array, salt: Uint
   const pl = prefix.length, il = identifier.length, sl = salt.length;
   const len = pl + il + sl;
   const total = (((len + 8) >>> 6) + 1) << 6;
-  if (buffer.length < total) { buffer = new Uint8Array(total * 2); view = new DataView(buffer.buffer); }
-  const b = buffer;
+  const big = total > SCRATCH_BYTES;
+  const b = big ? new Uint8Array(total) : scratch;
+  const view = big ? new DataView(b.buffer) : scratchView;
   b.set(prefix, 0);
   let p = pl;
   for (let i = 0; i < il; i++) b[p++] = identifier[i]!;
@@ -53,10 +56,16 @@ export function hashBytes(prefix: Uint8Array, identifier: Uint8Array, salt: Uint
   while (p < total - 4) b[p++] = 0;
   view.setUint32(total - 4, len * 8);
   let h0 = 0x67452301 | 0, h1 = 0xefcdab89 | 0, h2 = 0x98badcfe | 0, h3 = 0x10325476 | 0, h4 = 0xc3d2e1f0 | 0;
-  const w = words;
   for (let off = 0; off < total; off += 64) {
-    for (let i = 0; i < 16; i++) w[i] = view.getInt32(off + (i << 2));
-    for (let i = 16; i < 80; i++) { const x = w[i - 3]! ^ w[i - 8]! ^ w[i - 14]! ^ w[i - 16]!; w[i] = (x << 1) | (x >>> 31); }
+    let w: Int32Array = words;
+    if (off > len) {
+      // A block of nothing but zero padding and the length (a 56–63-byte message, e.g. most
+      // variant hashes): its schedule depends on the length alone, so it is computed once.
+      w = paddingSchedules[len] ??= scheduleOf(paddingBlock(len));
+    } else {
+      for (let i = 0; i < 16; i++) w[i] = view.getInt32(off + (i << 2));
+      expand(w);
+    }
     let a = h0, bb = h1, c = h2, d = h3, e = h4;
     // Rounds unrolled by five, rotating the roles of a–e instead of shuffling five variables.
     for (let i = 0; i < 20; i += 5) {
@@ -93,6 +102,26 @@ export function hashBytes(prefix: Uint8Array, identifier: Uint8Array, salt: Uint
   // correctly rounded doubles, exactly as parseInt(hex15, 16) rounds the same integer.
   return ((h0 >>> 0) * 268435456 + ((h1 >>> 0) >>> 4)) / LONG_SCALE;
 }
+function expand(w: Int32Array): void {
+  for (let i = 16; i < 80; i++) {
+    const x = w[i - 3]! ^ w[i - 8]! ^ w[i - 14]! ^ w[i - 16]!;
+    w[i] = (x << 1) | (x >>> 31);
+  }
+}
+
+const paddingSchedules: Int32Array[] = [];
+
+function paddingBlock(len: number): Int32Array {
+  const w = new Int32Array(80);
+  w[15] = len * 8;
+  return w;
+}
+
+function scheduleOf(w: Int32Array): Int32Array {
+  expand(w);
+  return w;
+}
+
 const EMPTY = new Uint8Array(0);
 const VARIANT_SALT = utf8Bytes('variant');
 

@@ -20,6 +20,8 @@ export interface FlagSnapshot {
   /** group_type_index (0–4) → name. */
   readonly groupTypeNames: readonly (string | undefined)[];
   readonly groupTypeIndexByName: ReadonlyMap<string, number>;
+  /** 1 for each active flag: the selection of a request with no key, runtime or tag filter. Read-only. */
+  readonly activeMask: Uint8Array;
   /** Some active flag has `ensure_experience_continuity`. */
   readonly hasContinuityFlags: boolean;
   readonly timezone: string;
@@ -59,6 +61,7 @@ export function compileSnapshot(defs: ProjectDefs): FlagSnapshot {
     cohorts,
     groupTypeNames,
     groupTypeIndexByName,
+    activeMask: Uint8Array.from(flags, (f) => (f.active ? 1 : 0)),
     hasContinuityFlags: flags.some((f) => f.active && f.continuity),
     timezone,
   };

@@ -89,9 +89,40 @@ function unwrap(parsed: ParsedRegex, node: Node): Node {
   return node;
 }
 
+/**
+ * True for patterns made only of literal characters, escaped ASCII punctuation, groups `(…)` /
+ * `(?:…)`, `|`, `^` and `$` — e.g. `\.(io|com)$`. With no quantifier, no class and no `.`,
+ * a backtracking engine does at most pattern × subject steps, and JS and Rust agree on every
+ * construct left, so the native engine is safe and several times faster than re2js here.
+ */
+function isQuantifierFreeLiteral(pattern: string): boolean {
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern.charCodeAt(i);
+    if (c === 0x5c /* \ */) {
+      const next = pattern.charCodeAt(i + 1);
+      const punctuation = (next >= 0x21 && next <= 0x2f) || (next >= 0x3a && next <= 0x40) || (next >= 0x5b && next <= 0x60) || (next >= 0x7b && next <= 0x7e);
+      if (!punctuation) return false;
+      i++;
+    } else if (c === 0x28 /* ( */) {
+      if (pattern.charCodeAt(i + 1) === 0x3f /* ? */) {
+        if (pattern.charCodeAt(i + 2) !== 0x3a /* : */) return false;
+        i += 2;
+      }
+    } else if (c === 0x2a || c === 0x2b || c === 0x3f || c === 0x7b || c === 0x7d || c === 0x5b || c === 0x5d || c === 0x2e) {
+      // * + ? { } [ ] .
+      return false;
+    }
+  }
+  return true;
+}
+
 function build(pattern: string): CompiledRegex | null {
   const parsed = parseRegex(pattern);
   if (parsed === null) return null;
+  if (isQuantifierFreeLiteral(pattern)) {
+    const native = new RegExp(pattern);
+    return guarded((s) => native.test(s));
+  }
   const whole = viaRe2(parsed, parsed.root);
   if (whole !== null) return guarded(whole);
   // In a top-level alternation, search the branches RE2 can express once, linearly, and leave

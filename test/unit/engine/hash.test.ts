@@ -45,3 +45,9 @@ test('agrees with node:crypto on thousands of keys, ids and lengths across block
 test('lone surrogates hash like their UTF-8 replacement character, as node:crypto does', () => {
   assert.equal(hashBucket('f', 'a\uD800b'), reference('f.a\uD800b'));
 });
+
+test('messages longer than the scratch buffer hash correctly', () => {
+  const key = 'k'.repeat(900);
+  const id = 'é'.repeat(300);
+  assert.equal(hashBucket(key, id, 'variant'), reference(`${key}.${id}variant`));
+});
