@@ -90,20 +90,37 @@ function normalize(err: unknown, opts: ErrorHandlerOptions): VexilError {
   return new VexilError('VXL_INTERNAL', { cause: err });
 }
 
-/** Sends the response for an error in the shape of the request's route family. */
-export function sendError(err: unknown, request: FastifyRequest, reply: FastifyReply, opts: ErrorHandlerOptions): FastifyReply {
+/** An error response, independent of the HTTP framework that sends it. */
+export interface ErrorResponse {
+  status: number;
+  contentType: string;
+  body: string;
+}
+
+/** Logs what must be logged and renders an error in the shape of the URL's route family. */
+export function renderError(
+  err: unknown,
+  url: string,
+  log: { error(obj: object, msg: string): void; debug(obj: object, msg: string): void },
+  reqId: string,
+  opts: ErrorHandlerOptions,
+): ErrorResponse {
   const e = normalize(err, opts);
-  if (e.status >= 500) request.log.error({ err: isVexilError(err) ? (e.cause ?? e) : err, reqId: request.id }, 'request failed');
-  else request.log.debug({ err: e, code: e.code }, 'request rejected');
-  const family = routeFamily(request.url);
+  if (e.status >= 500) log.error({ err: isVexilError(err) ? (e.cause ?? e) : err, reqId }, 'request failed');
+  else log.debug({ err: e, code: e.code }, 'request rejected');
   // 5xx: the generic catalogue sentence only; the detail went to the log above.
   const detail = e.status >= 500 ? (e.code === 'VXL_STORE_UNAVAILABLE' ? e.message : 'An internal server error occurred. Please try again later.') : e.message;
-  reply.code(e.status);
-  if (family !== 'api' && PLAIN_TEXT.has(e.code)) {
-    return reply.type('text/plain; charset=utf-8').send(detail);
+  if (routeFamily(url) !== 'api' && PLAIN_TEXT.has(e.code)) {
+    return { status: e.status, contentType: 'text/plain; charset=utf-8', body: detail };
   }
   const kind = kindFor(e);
-  return reply.type('application/json; charset=utf-8').send(JSON.stringify({ type: kind.type, code: kind.code, detail, attr: e.attr }));
+  return { status: e.status, contentType: 'application/json; charset=utf-8', body: JSON.stringify({ type: kind.type, code: kind.code, detail, attr: e.attr }) };
+}
+
+/** Sends the response for an error in the shape of the request's route family. */
+export function sendError(err: unknown, request: FastifyRequest, reply: FastifyReply, opts: ErrorHandlerOptions): FastifyReply {
+  const r = renderError(err, request.url, request.log, request.id, opts);
+  return reply.code(r.status).type(r.contentType).send(r.body);
 }
 
 /** Installs the error and not-found handlers on the root instance. */

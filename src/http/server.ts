@@ -3,7 +3,7 @@
  * buildServer(deps): the fastify instance with request ids, CORS, metrics, the error handler and
  * Vexil's own routes. Everything it needs arrives as an argument; it opens nothing itself.
  */
-import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { PersonCache } from '../cache/person-cache.ts';
@@ -13,7 +13,9 @@ import type { Store } from '../store/store.ts';
 import { installErrorHandlers } from './error-handler.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { registerDefinitionsRoutes } from './routes/definitions.ts';
-import { registerFlagsRoutes } from './routes/flags.ts';
+import { registerFlagsRoutes, type FlagsRouteDeps } from './routes/flags.ts';
+import { createFlagsFastPath, requestIdOf } from './flags-fast-path.ts';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { registerHealthRoutes } from './routes/health.ts';
 import { registerMetricsRoute } from './routes/metrics.ts';
 
@@ -44,14 +46,6 @@ export const MAX_JSON_DEPTH = 64;
 /** Most object members in one SDK body (spec asks to survive 100,000; real bodies have dozens). */
 export const MAX_JSON_PROPERTIES = 10_000;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** The request id: the caller's `X-Request-Id` when it is a UUID (spec §1.5), else a new one. */
-function requestId(header: string | string[] | undefined): string {
-  const v = Array.isArray(header) ? header[0] : header;
-  return v !== undefined && UUID.test(v) ? v.toLowerCase() : randomUUID();
-}
-
 /**
  * Records one request in the counter and histogram. Label children are cached per
  * (route, method, status class), so the hot path does not re-hash label sets (bounded: route patterns).
@@ -77,11 +71,18 @@ function requestRecorder(metrics: Metrics): (route: string, method: string, stat
  */
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const { settings, metrics } = deps;
+  // POST /flags and /decide bypass fastify on real sockets (see flags-fast-path.ts); set below,
+  // once the routes' dependencies exist. app.inject() always goes through fastify.
+  let fastPath: ((req: IncomingMessage, res: ServerResponse) => boolean) | null = null;
   const app = Fastify({
+    serverFactory: (handler) =>
+      createServer({ requestTimeout: 30_000, keepAliveTimeout: 72_000 }, (req, res) => {
+        if (fastPath === null || !fastPath(req, res)) handler(req, res);
+      }),
     // pino's Logger is a FastifyBaseLogger; the cast keeps the instance's default logger type.
     loggerInstance: deps.log as FastifyBaseLogger,
     bodyLimit: settings.bodyLimitBytes,
-    genReqId: (req) => requestId(req.headers['x-request-id']),
+    genReqId: (req) => requestIdOf(req.headers['x-request-id']),
     // The hot path logs nothing at info (STYLE §9); onResponse below logs each request at debug.
     logController: new LogController({ disableRequestLogging: true }),
     requestTimeout: 30_000,
@@ -119,7 +120,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   app.options('/*', async (_request, reply) => reply.code(204).header('allow', 'GET, POST, OPTIONS, HEAD').send());
 
   const rate = settings.rateLimitPerSecond;
-  await registerFlagsRoutes(app, {
+  const flagsDeps: FlagsRouteDeps = {
     store: deps.store,
     snapshots: deps.snapshots,
     metrics,
@@ -129,6 +130,13 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     personCache: deps.personCache ?? null,
     now: deps.now ?? Date.now,
     log: deps.log,
+  };
+  await registerFlagsRoutes(app, flagsDeps);
+  fastPath = createFlagsFastPath({
+    flags: flagsDeps,
+    errors: { bodyLimitBytes: settings.bodyLimitBytes },
+    recordRequest,
+    log: deps.log as FastifyBaseLogger,
   });
   registerDefinitionsRoutes(app, { store: deps.store, snapshots: deps.snapshots, rateLimiter: rate > 0 ? new RateLimiter(rate) : null });
   registerHealthRoutes(app, { store: deps.store });

@@ -4,7 +4,8 @@
  * project token, evaluate, serialize. A cached token and a body carrying every needed property
  * make the whole request I/O-free.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { VexilError } from '../../errors.ts';
 import type { PersonCache } from '../../cache/person-cache.ts';
@@ -45,12 +46,22 @@ function extras(entry: ProjectEntry, query: FlagsQuery): string {
   return entry.derive('configFragment', (e) => configFragment(e.snapshot.flags.some((f) => f.active)));
 }
 
-function header(request: FastifyRequest, name: string): string | undefined {
+/** What a POST needs from its request, whichever server parsed it (fastify or the fast path). */
+export interface FlagsPostRequest {
+  id: string;
+  headers: IncomingHttpHeaders;
+  /** The raw body bytes. */
+  body: unknown;
+  log: FastifyBaseLogger;
+}
+
+function header(request: FlagsPostRequest, name: string): string | undefined {
   const v = request.headers[name];
   return Array.isArray(v) ? v[0] : v;
 }
 
-async function evaluatePost(deps: FlagsRouteDeps, request: FastifyRequest, query: FlagsQuery): Promise<string> {
+/** Decodes, authenticates, evaluates and serializes one POST; throws VexilError for bad requests. */
+export async function evaluatePost(deps: FlagsRouteDeps, request: FlagsPostRequest, query: FlagsQuery): Promise<string> {
   const decoded = decodeFlagsBody(
     {
       body: Buffer.isBuffer(request.body) ? request.body : undefined,

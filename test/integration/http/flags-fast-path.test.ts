@@ -1,0 +1,76 @@
+// POST /flags and /decide on a real socket take the node:http fast path; app.inject() goes
+// through the fastify route. Both must answer every request byte for byte alike.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { gzipSync } from 'node:zlib';
+import { addFlag, rollout, startTestApp, STORE_KINDS, type TestApp } from './http-helpers.ts';
+
+const REQUEST_ID = '0190aaaa-bbbb-7ccc-8ddd-eeeeffff0000';
+
+interface Case {
+  name: string;
+  url: string;
+  body: string | Buffer;
+  headers?: Record<string, string>;
+}
+
+for (const kind of STORE_KINDS) {
+  describe(`flags fast path equals the fastify route (${kind} store)`, () => {
+    let t: TestApp;
+    let base = '';
+    before(async () => {
+      t = await startTestApp(kind, { VEXIL_BODY_LIMIT_BYTES: '4096' });
+      await addFlag(t, t.project.id, 'half', rollout(50));
+      await addFlag(t, t.project.id, 'pro', { groups: [{ properties: [{ key: 'plan', type: 'person', operator: 'exact', value: ['pro'] }] }], payloads: { true: '{"a":1}' } });
+      await addFlag(t, t.project.id, 'stored', { groups: [{ properties: [{ key: 'country', type: 'person', operator: 'exact', value: ['DE'] }] }] });
+      await t.store.applyPersonUpdates(t.project.id, [{ distinctId: 'known', set: { country: 'DE' } }]);
+      await t.app.server.listen({ port: 0, host: '127.0.0.1' });
+      const address = t.app.server.server.address();
+      base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    });
+    after(async () => t.close());
+
+    const token = () => t.project.token;
+    const cases = (): Case[] => [
+      { name: 'v2 with properties', url: '/flags?v=2', body: JSON.stringify({ token: token(), distinct_id: 'u1', person_properties: { plan: 'pro' } }) },
+      { name: 'default shape (v2 + config)', url: '/flags', body: JSON.stringify({ token: token(), distinct_id: 'u2' }) },
+      { name: 'stored person lookup', url: '/flags/?v=2', body: JSON.stringify({ token: token(), distinct_id: 'known' }) },
+      { name: 'decide v3', url: '/decide?v=3', body: JSON.stringify({ token: token(), distinct_id: 'u3', person_properties: { plan: 'pro' } }) },
+      { name: 'decide v2', url: '/decide/?v=2', body: JSON.stringify({ token: token(), distinct_id: 'u3' }) },
+      { name: 'gzip-js body', url: '/flags?v=2&compression=gzip-js', body: gzipSync(JSON.stringify({ token: token(), distinct_id: 'u4' })) },
+      { name: 'form data= base64', url: '/flags?v=1', body: `data=${Buffer.from(JSON.stringify({ token: token(), distinct_id: 'u5' })).toString('base64')}`, headers: { 'content-type': 'application/x-www-form-urlencoded' } },
+      { name: 'token in the query', url: `/flags?v=2&token=${token()}`, body: JSON.stringify({ distinct_id: 'u6' }) },
+      { name: 'missing token', url: '/flags?v=2', body: JSON.stringify({ distinct_id: 'u7' }) },
+      { name: 'unknown token', url: '/flags?v=2', body: JSON.stringify({ token: 'phc_nope', distinct_id: 'u7' }) },
+      { name: 'malformed JSON', url: '/flags?v=2', body: '{"token": ' },
+      { name: 'missing distinct_id', url: '/flags?v=2', body: JSON.stringify({ token: token() }) },
+      { name: 'unsupported compression', url: '/flags?compression=zip', body: JSON.stringify({ token: token(), distinct_id: 'u' }) },
+      { name: 'unsupported content type', url: '/flags', body: 'x', headers: { 'content-type': 'image/png' } },
+      { name: 'body over the limit', url: '/flags?v=2', body: JSON.stringify({ token: token(), distinct_id: 'u', person_properties: { pad: 'x'.repeat(5000) } }) },
+      { name: 'empty body', url: '/flags?v=2', body: '' },
+      { name: 'CORS from a browser origin', url: '/flags?v=2', body: JSON.stringify({ token: token(), distinct_id: 'u8' }), headers: { origin: 'https://app.example.com' } },
+    ];
+
+    test('every case answers the same over the socket and through inject', async () => {
+      for (const c of cases()) {
+        const headers = { 'content-type': 'application/json', 'x-request-id': REQUEST_ID, ...c.headers };
+        const viaSocket = await fetch(base + c.url, { method: 'POST', headers, body: c.body });
+        const socketBody = await viaSocket.text();
+        const viaInject = await t.app.server.inject({ method: 'POST', url: c.url, headers, payload: c.body });
+        assert.equal(viaSocket.status, viaInject.statusCode, `${c.name}: status (${socketBody})`);
+        assert.equal(viaSocket.headers.get('content-type'), viaInject.headers['content-type'], `${c.name}: content-type`);
+        assert.equal(socketBody, viaInject.body, `${c.name}: body`);
+        assert.equal(viaSocket.headers.get('x-request-id'), REQUEST_ID, `${c.name}: request id`);
+        for (const h of ['access-control-allow-origin', 'access-control-allow-credentials', 'vary']) {
+          assert.equal(viaSocket.headers.get(h) ?? undefined, viaInject.headers[h], `${c.name}: ${h}`);
+        }
+      }
+    });
+
+    test('fast-path requests are counted in the HTTP metrics', async () => {
+      await fetch(`${base}/flags?v=2`, { method: 'POST', body: JSON.stringify({ token: token(), distinct_id: 'm' }) });
+      const metrics = await (await fetch(`${base}/metrics`)).text();
+      assert.match(metrics, /vexil_http_requests_total\{[^}]*route="\/flags"[^}]*\} [1-9]/);
+    });
+  });
+}
