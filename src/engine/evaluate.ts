@@ -13,7 +13,8 @@ import type { EvaluationContext, EvaluationResult, FlagErrorCode, FlagResult, Re
 
 const HOLDOUT_PREFIX = new TextEncoder().encode('holdout-');
 
-function result(
+/** A fresh result object (for failures and inconclusive answers, which are rare and not shared). */
+function freshResult(
   flag: CompiledFlag,
   enabled: boolean,
   variant: string | null,
@@ -39,14 +40,57 @@ function result(
   };
 }
 
+/** Reason numbers in outcome slots; "no match, groups skipped" has its own description. */
+const REASON_NUMBER: Readonly<Record<ReasonCode, number>> = {
+  condition_match: 0,
+  no_condition_match: 1,
+  out_of_rollout_bound: 2,
+  no_group_type: 3,
+  super_condition_value: 4,
+  holdout_condition_value: 5,
+  flag_disabled: 6,
+  missing_dependency: 7,
+};
+const GROUPS_SKIPPED = 8;
+
+/**
+ * The result for a decided outcome. A flag has few distinct outcomes (reason × condition ×
+ * variant), so each is built once, frozen and shared by every request that reaches it: no
+ * allocation per flag per request, and serializers can memoize per result object.
+ * `variantSlot`: 0 no variant, 1…n the flag's variants, n+1 its holdout variant.
+ */
+function result(
+  flag: CompiledFlag,
+  enabled: boolean,
+  variantSlot: number,
+  reason: ReasonCode,
+  conditionIndex: number | null,
+  description: string,
+  payloadKey: string | null,
+): FlagResult {
+  const variants = flag.variants;
+  const variant = variantSlot === 0 ? null : variantSlot <= variants.length ? variants[variantSlot - 1]!.key : flag.holdout!.variant;
+  const table = flag.outcomes;
+  if (table === null) return freshResult(flag, enabled, variant, reason, conditionIndex, description, payloadKey);
+  const reasonNumber = description === NO_MATCH_GROUPS_SKIPPED ? GROUPS_SKIPPED : REASON_NUMBER[reason];
+  const slot =
+    (((reasonNumber << 1) | (enabled ? 1 : 0)) * (flag.conditions.length + 2) + (conditionIndex ?? -1) + 1) * (variants.length + 2) + variantSlot;
+  let r = table[slot];
+  if (r === undefined) {
+    r = Object.freeze(freshResult(flag, enabled, variant, reason, conditionIndex, description, payloadKey));
+    table[slot] = r;
+  }
+  return r;
+}
+
 function failed(flag: CompiledFlag, code: FlagErrorCode): FlagResult {
-  const r = result(flag, false, null, code, null, DESCRIPTIONS[code], null);
+  const r = freshResult(flag, false, null, code, null, DESCRIPTIONS[code], null);
   r.failed = true;
   return r;
 }
 
 function inconclusive(flag: CompiledFlag): FlagResult {
-  const r = result(flag, false, null, 'no_condition_match', null, DESCRIPTIONS.no_condition_match, null);
+  const r = freshResult(flag, false, null, 'no_condition_match', null, DESCRIPTIONS.no_condition_match, null);
   r.inconclusive = true;
   return r;
 }
@@ -56,12 +100,13 @@ function bucket(prefix: Uint8Array, id: Uint8Array, salt: Uint8Array): number {
   return id.length === 0 ? 0 : hashBytes(prefix, id, salt);
 }
 
-function variantFor(flag: CompiledFlag, id: Uint8Array): string | null {
+/** The variant a bucket falls in, as a slot: 0 for none (variants summing below 100), else index + 1. */
+function variantSlotFor(flag: CompiledFlag, id: Uint8Array): number {
   const variants = flag.variants;
-  if (variants.length === 0) return null;
+  if (variants.length === 0) return 0;
   const h = bucket(flag.hashPrefix, id, SALT_VARIANT);
-  for (let i = 0; i < variants.length; i++) if (h < variants[i]!.upper) return variants[i]!.key;
-  return null;
+  for (let i = 0; i < variants.length; i++) if (h < variants[i]!.upper) return i + 1;
+  return 0;
 }
 
 /** Early-access enrollment (spec §4.2 step 1): a result, null to go on, or undefined when unknown. */
@@ -71,7 +116,7 @@ function enrollment(run: EvaluationRun, flag: CompiledFlag): FlagResult | null |
     if (Object.hasOwn(props, flag.enrollmentKey)) {
       const v = props[flag.enrollmentKey];
       const on = v === true || v === 'true';
-      return result(flag, on, null, 'super_condition_value', 0, DESCRIPTIONS.super_condition_value, on ? 'true' : null);
+      return result(flag, on, 0, 'super_condition_value', 0, DESCRIPTIONS.super_condition_value, on ? 'true' : null);
     }
     return run.loaded ? null : undefined;
   }
@@ -85,7 +130,7 @@ function enrollment(run: EvaluationRun, flag: CompiledFlag): FlagResult | null |
       if (id === UNKNOWN_IDENTIFIER) return undefined;
       on = bucket(flag.hashPrefix, id, SALT_NONE) <= flag.superCondition.rollout / 100;
     }
-    return result(flag, on, null, 'super_condition_value', 0, DESCRIPTIONS.super_condition_value, on ? 'true' : null);
+    return result(flag, on, 0, 'super_condition_value', 0, DESCRIPTIONS.super_condition_value, on ? 'true' : null);
   }
   return null;
 }
@@ -93,7 +138,7 @@ function enrollment(run: EvaluationRun, flag: CompiledFlag): FlagResult | null |
 /** PostHog's `get_match` for one flag. */
 function matchFlag(run: EvaluationRun, flag: CompiledFlag): FlagResult {
   if (flag.error !== null) return failed(flag, flag.error);
-  if (flag.missingDependency) return result(flag, false, null, 'missing_dependency', null, DESCRIPTIONS.missing_dependency, null);
+  if (flag.missingDependency) return result(flag, false, 0, 'missing_dependency', null, DESCRIPTIONS.missing_dependency, null);
 
   const early = enrollment(run, flag);
   if (early === undefined) return inconclusive(flag);
@@ -104,7 +149,7 @@ function matchFlag(run: EvaluationRun, flag: CompiledFlag): FlagResult {
     const id = run.identifier(flag, flag.aggregation, true) as Uint8Array;
     // The holdout hash has no flag key and no empty-identifier shortcut (spec §3.3).
     if (pct >= 100 || hashBytes(HOLDOUT_PREFIX, id, SALT_NONE) <= pct / 100) {
-      return result(flag, true, flag.holdout.variant, 'holdout_condition_value', null, DESCRIPTIONS.holdout_condition_value, flag.holdout.variant);
+      return result(flag, true, flag.variants.length + 1, 'holdout_condition_value', null, DESCRIPTIONS.holdout_condition_value, flag.holdout.variant);
     }
   }
 
@@ -135,8 +180,8 @@ function matchFlag(run: EvaluationRun, flag: CompiledFlag): FlagResult {
           id = got;
         }
         if (condition.rollout === 100 || bucket(flag.hashPrefix, id!, SALT_NONE) <= condition.rollout / 100) {
-          const variant = condition.variant ?? (id === null ? null : variantFor(flag, id));
-          return result(flag, true, variant, 'condition_match', i, matchedDescription(i), variant ?? 'true');
+          const slot = condition.variantIndex >= 0 ? condition.variantIndex + 1 : id === null ? 0 : variantSlotFor(flag, id);
+          return result(flag, true, slot, 'condition_match', i, matchedDescription(i), slot === 0 ? 'true' : flag.variants[slot - 1]!.key);
         }
         reason = 'out_of_rollout_bound';
       }
@@ -147,7 +192,7 @@ function matchFlag(run: EvaluationRun, flag: CompiledFlag): FlagResult {
     }
   }
   const description = best === 'no_condition_match' && skippedGroup ? NO_MATCH_GROUPS_SKIPPED : DESCRIPTIONS[best];
-  return result(flag, false, null, best, bestIndex, description, null);
+  return result(flag, false, 0, best, bestIndex, description, null);
 }
 
 /** Which flags the request asks for: active, runtime and tag filters, and flag_keys closure. */

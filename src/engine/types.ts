@@ -144,7 +144,10 @@ export type FlagErrorCode =
   | 'database_error'
   | 'timeout';
 
-/** The decision for one flag. Objects are fresh per evaluation; payload values are shared and must not be mutated. */
+/**
+ * The decision for one flag. Decided results are shared between evaluations and frozen (a flag
+ * has few distinct outcomes); copy one to change it. Payload values are shared too.
+ */
 export interface FlagResult {
   key: string;
   flagId: number;

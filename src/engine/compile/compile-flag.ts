@@ -4,7 +4,7 @@
  * that fails with `flag_data_parsing_error` instead of throwing.
  */
 import { utf8Bytes } from '../hash.ts';
-import type { ConditionDef, FlagDef, FlagFiltersDef } from '../types.ts';
+import type { ConditionDef, FlagDef, FlagFiltersDef, FlagResult } from '../types.ts';
 import {
   type CompiledCondition,
   type CompiledFlag,
@@ -54,8 +54,8 @@ function compileCondition(
     .map((f, i) => ({ f, i }))
     .sort((a, b) => cohortRank(a.f.kind) - cohortRank(b.f.kind) || a.i - b.i)
     .map((x) => x.f);
-  const variant = typeof def.variant === 'string' && variants.some((v) => v.key === def.variant) ? def.variant : null;
-  return { index, filters, rollout: pct, variant, aggregation };
+  const variantIndex = typeof def.variant === 'string' ? variants.findIndex((v) => v.key === def.variant) : -1;
+  return { index, filters, rollout: pct, variant: variantIndex >= 0 ? variants[variantIndex]!.key : null, variantIndex, aggregation };
 }
 
 function compileVariants(filters: FlagFiltersDef): CompiledVariant[] {
@@ -90,6 +90,18 @@ function compilePayloads(payloads: unknown): CompiledFlag['payloads'] {
   return out;
 }
 
+/**
+ * Reason codes × enabled × (no index, each condition, and index 0 of the super condition even
+ * when there are no conditions) × (no variant, each variant, holdout).
+ */
+const OUTCOME_REASONS = 9;
+const MAX_OUTCOME_SLOTS = 4096;
+
+function outcomeTable(conditions: number, variants: number): (FlagResult | undefined)[] | null {
+  const size = OUTCOME_REASONS * 2 * (conditions + 2) * (variants + 2);
+  return size <= MAX_OUTCOME_SLOTS ? new Array<FlagResult | undefined>(size).fill(undefined) : null;
+}
+
 /** Compiles one non-deleted flag. Never throws: a bad definition yields a failing flag. */
 export function compileFlag(def: FlagDef, ordinal: number, scope: FilterScope): CompiledFlag {
   const flag: CompiledFlag = {
@@ -114,6 +126,7 @@ export function compileFlag(def: FlagDef, ordinal: number, scope: FilterScope): 
     dependencies: [],
     missingDependency: false,
     error: null,
+    outcomes: null,
   };
   try {
     const filters = def.filters;
@@ -139,6 +152,7 @@ export function compileFlag(def: FlagDef, ordinal: number, scope: FilterScope): 
       if (Number.isNaN(pct)) throw new DefinitionError('holdout');
       flag.holdout = { variant: `holdout-${filters.holdout.id}`, percentage: pct };
     }
+    flag.outcomes = outcomeTable(flag.conditions.length, flag.variants.length);
     const conditions = flag.superCondition ? [...flag.conditions, flag.superCondition] : flag.conditions;
     for (const c of conditions) for (const f of c.filters) if (f.kind === FILTER_FLAG) flag.dependencies.push(f.dependency);
   } catch (err) {

@@ -5,7 +5,7 @@
  * aggregation, cohort trees, dependency order, the bytes of each flag's hash prefix.
  */
 import type { CompiledOperator } from '../match/operators.ts';
-import type { FlagErrorCode } from '../types.ts';
+import type { FlagErrorCode, FlagResult } from '../types.ts';
 
 /** Three-valued logic: a condition can be decided, or need stored data. */
 export const FALSE = 0;
@@ -49,6 +49,8 @@ export interface CompiledCondition {
   rollout: number;
   /** Variant override, only when it names an existing variant. */
   variant: string | null;
+  /** Its index in the flag's variants, -1 for none. */
+  variantIndex: number;
   /** Resolved aggregation: group type index, or -1 for persons. */
   aggregation: number;
 }
@@ -89,6 +91,12 @@ export interface CompiledFlag {
   missingDependency: boolean;
   /** The definition could not be compiled; the flag always fails with this code. */
   error: FlagErrorCode | null;
+  /**
+   * Memo of decided results, filled during evaluation, one frozen result per slot
+   * (reason × enabled × condition × variant; see `outcomeSlot`). null when the flag has too
+   * many conditions × variants to be worth it. Dropped with the snapshot.
+   */
+  outcomes: (FlagResult | undefined)[] | null;
 }
 
 /** A node of a dynamic cohort's property tree. */
