@@ -70,11 +70,11 @@ function result(
 ): FlagResult {
   const variants = flag.variants;
   const variant = variantSlot === 0 ? null : variantSlot <= variants.length ? variants[variantSlot - 1]!.key : flag.holdout!.variant;
-  const table = flag.outcomes;
-  if (table === null) return freshResult(flag, enabled, variant, reason, conditionIndex, description, payloadKey);
+  if (flag.outcomeSlots === 0) return freshResult(flag, enabled, variant, reason, conditionIndex, description, payloadKey);
   const reasonNumber = description === NO_MATCH_GROUPS_SKIPPED ? GROUPS_SKIPPED : REASON_NUMBER[reason];
   const slot =
     (((reasonNumber << 1) | (enabled ? 1 : 0)) * (flag.conditions.length + 2) + (conditionIndex ?? -1) + 1) * (variants.length + 2) + variantSlot;
+  const table = (flag.outcomes ??= new Array<FlagResult | undefined>(flag.outcomeSlots).fill(undefined));
   let r = table[slot];
   if (r === undefined) {
     r = Object.freeze(freshResult(flag, enabled, variant, reason, conditionIndex, description, payloadKey));

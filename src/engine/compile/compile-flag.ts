@@ -4,7 +4,7 @@
  * that fails with `flag_data_parsing_error` instead of throwing.
  */
 import { utf8Bytes } from '../hash.ts';
-import type { ConditionDef, FlagDef, FlagFiltersDef, FlagResult } from '../types.ts';
+import type { ConditionDef, FlagDef, FlagFiltersDef } from '../types.ts';
 import {
   type CompiledCondition,
   type CompiledFlag,
@@ -97,9 +97,9 @@ function compilePayloads(payloads: unknown): CompiledFlag['payloads'] {
 const OUTCOME_REASONS = 9;
 const MAX_OUTCOME_SLOTS = 4096;
 
-function outcomeTable(conditions: number, variants: number): (FlagResult | undefined)[] | null {
+function outcomeSlots(conditions: number, variants: number): number {
   const size = OUTCOME_REASONS * 2 * (conditions + 2) * (variants + 2);
-  return size <= MAX_OUTCOME_SLOTS ? new Array<FlagResult | undefined>(size).fill(undefined) : null;
+  return size <= MAX_OUTCOME_SLOTS ? size : 0;
 }
 
 /** Compiles one non-deleted flag. Never throws: a bad definition yields a failing flag. */
@@ -127,6 +127,7 @@ export function compileFlag(def: FlagDef, ordinal: number, scope: FilterScope): 
     missingDependency: false,
     error: null,
     outcomes: null,
+    outcomeSlots: 0,
   };
   try {
     const filters = def.filters;
@@ -152,7 +153,7 @@ export function compileFlag(def: FlagDef, ordinal: number, scope: FilterScope): 
       if (Number.isNaN(pct)) throw new DefinitionError('holdout');
       flag.holdout = { variant: `holdout-${filters.holdout.id}`, percentage: pct };
     }
-    flag.outcomes = outcomeTable(flag.conditions.length, flag.variants.length);
+    flag.outcomeSlots = outcomeSlots(flag.conditions.length, flag.variants.length);
     const conditions = flag.superCondition ? [...flag.conditions, flag.superCondition] : flag.conditions;
     for (const c of conditions) for (const f of c.filters) if (f.kind === FILTER_FLAG) flag.dependencies.push(f.dependency);
   } catch (err) {

@@ -94,9 +94,12 @@ export interface CompiledFlag {
   /**
    * Memo of decided results, filled during evaluation, one frozen result per slot
    * (reason × enabled × condition × variant; see `outcomeSlot`). null when the flag has too
-   * many conditions × variants to be worth it. Dropped with the snapshot.
+   * many conditions × variants to be worth it. Allocated on the first evaluation, so flags
+   * nobody asks for cost nothing. Dropped with the snapshot.
    */
   outcomes: (FlagResult | undefined)[] | null;
+  /** Size of `outcomes`; 0 ⇒ results are not memoized for this flag. */
+  outcomeSlots: number;
 }
 
 /** A node of a dynamic cohort's property tree. */
