@@ -41,8 +41,10 @@ SELECT (SELECT count(*) FROM upd)::int AS updated,
 
 /**
  * Upserts persons for the given distinct ids (deduplicated by the caller) and returns how many
- * were written. A distinct id claimed concurrently by another transaction leaves its new person
- * without distinct ids; such orphans are removed right away.
+ * were written. A distinct id claimed concurrently by another transaction (e.g. the same id in
+ * two import batches in flight) leaves its new person without distinct ids: such orphans are
+ * removed and their rows applied again, now merging into the person the other transaction
+ * committed (`ON CONFLICT` waited for it, and a new statement sees it).
  */
 export async function upsertPersons(
   tx: SqlClient,
@@ -50,6 +52,7 @@ export async function upsertPersons(
   distinctIds: readonly string[],
   propertiesJson: readonly string[],
   mergeExisting: boolean,
+  attempt = 0,
 ): Promise<number> {
   const ids = distinctIds.map(() => randomUUID());
   const [r] = await tx.query<{ updated: number; wanted: number; inserted: number }>(UPSERT_SQL, [
@@ -60,11 +63,24 @@ export async function upsertPersons(
     mergeExisting,
   ]);
   if (r.inserted < r.wanted) {
-    await tx.query(
+    const orphans = await tx.query<{ id: string }>(
       `DELETE FROM persons p WHERE p.id = ANY($1::uuid[])
-       AND NOT EXISTS (SELECT 1 FROM person_distinct_ids d WHERE d.person_id = p.id)`,
+       AND NOT EXISTS (SELECT 1 FROM person_distinct_ids d WHERE d.person_id = p.id)
+       RETURNING p.id`,
       [ids],
     );
+    if (orphans.length > 0 && attempt < 3) {
+      const lost = new Set(orphans.map((o) => String(o.id)));
+      const retryIds: string[] = [];
+      const retryProps: string[] = [];
+      ids.forEach((id, i) => {
+        if (lost.has(id)) {
+          retryIds.push(distinctIds[i]!);
+          retryProps.push(propertiesJson[i]!);
+        }
+      });
+      return r.updated + r.inserted + (await upsertPersons(tx, projectId, retryIds, retryProps, mergeExisting, attempt + 1));
+    }
   }
   return r.updated + r.inserted;
 }

@@ -111,5 +111,16 @@ export function personContract(ctx: ContractContext): void {
       assert.equal((await ctx.store().getPersonByDistinctId(p.id, 'user-3'))?.properties.late, true);
       assert.equal(await ctx.store().importPersons(p.id, generate(0)), 0);
     });
+
+    it('concurrent imports of the same new distinct ids merge into one person each, losing nothing', async () => {
+      const p = await ctx.newProject();
+      async function* rows(tag: string) {
+        for (let i = 0; i < 300; i++) yield { distinctId: `shared-${i}`, properties: { [tag]: i } };
+      }
+      await Promise.all([ctx.store().importPersons(p.id, rows('a')), ctx.store().importPersons(p.id, rows('b')), ctx.store().importPersons(p.id, rows('c'))]);
+      for (const i of [0, 150, 299]) {
+        assert.deepEqual((await ctx.store().getPersonByDistinctId(p.id, `shared-${i}`))?.properties, { a: i, b: i, c: i });
+      }
+    });
   });
 }
