@@ -39,3 +39,30 @@ export async function authorizeDefinitions(store: Store, authorization: string |
     throw new VexilError('VXL_PERMISSION_DENIED', { message: 'Personal API key does not have access to this project.' });
   }
 }
+
+/** How long a successful authorization is reused: SDKs poll every few seconds with the same key. */
+const ALLOW_TTL_MS = 5_000;
+const ALLOW_MAX_ENTRIES = 10_000;
+
+/**
+ * authorizeDefinitions with successes remembered for a few seconds per (key digest, project), so
+ * SDK polling (mostly answered 304) does not query the database and hash-compare every time.
+ * Failures are never cached. Keys cannot be deleted through the API and a rotated project secret
+ * stays valid as the backup, so a short reuse grants nothing that a fresh check would refuse.
+ */
+export function createDefinitionsAuthorizer(
+  store: Store,
+  now: () => number = Date.now,
+): (authorization: string | undefined, projectId: number) => Promise<void> {
+  const allowed = new Map<string, number>();
+  return async (authorization, projectId) => {
+    const presented = bearerToken(authorization);
+    if (presented === null) throw new VexilError('VXL_NOT_AUTHENTICATED');
+    const cacheKey = `${projectId}:${hashSecret(presented)}`;
+    const until = allowed.get(cacheKey);
+    if (until !== undefined && until > now()) return;
+    await authorizeDefinitions(store, authorization, projectId);
+    if (allowed.size >= ALLOW_MAX_ENTRIES) allowed.clear();
+    allowed.set(cacheKey, now() + ALLOW_TTL_MS);
+  };
+}

@@ -9,7 +9,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { VexilError } from '../../errors.ts';
 import type { ProjectEntry, SnapshotCache } from '../../cache/snapshot-cache.ts';
 import type { Store } from '../../store/store.ts';
-import { authorizeDefinitions } from '../definitions/definitions-auth.ts';
+import { createDefinitionsAuthorizer } from '../definitions/definitions-auth.ts';
 import { buildDefinitionsBody, type DefinitionsBody } from '../definitions/definitions-body.ts';
 import type { RateLimiter } from '../rate-limit.ts';
 
@@ -67,6 +67,7 @@ function send(request: FastifyRequest, reply: FastifyReply, defs: DefinitionsBod
  */
 function handler(
   deps: DefinitionsRouteDeps,
+  authorize: (authorization: string | undefined, projectId: number) => Promise<void>,
   resolve: (request: FastifyRequest) => Promise<{ entry: () => Promise<ProjectEntry>; projectId: () => Promise<number> }>,
   sendCohorts: (query: Query) => boolean,
 ) {
@@ -79,7 +80,7 @@ function handler(
     }
     const target = await resolve(request);
     const projectId = await target.projectId();
-    await authorizeDefinitions(deps.store, request.headers.authorization, projectId);
+    await authorize(request.headers.authorization, projectId);
     const entry = await target.entry();
     if (deps.rateLimiter && !deps.rateLimiter.take(entry.project.id)) throw new VexilError('VXL_RATE_LIMITED');
     const cohorts = sendCohorts(request.query as Query);
@@ -89,8 +90,10 @@ function handler(
 
 /** Registers the definitions endpoints. */
 export function registerDefinitionsRoutes(app: FastifyInstance, deps: DefinitionsRouteDeps): void {
+  const authorize = createDefinitionsAuthorizer(deps.store);
   const byToken = handler(
     deps,
+    authorize,
     async (request) => {
       const entry = await projectByToken(deps.snapshots, request.query as Query);
       return { entry: async () => entry, projectId: async () => entry.project.id };
@@ -100,6 +103,7 @@ export function registerDefinitionsRoutes(app: FastifyInstance, deps: Definition
   );
   const byTokenDjango = handler(
     deps,
+    authorize,
     async (request) => {
       const entry = await projectByToken(deps.snapshots, request.query as Query);
       return { entry: async () => entry, projectId: async () => entry.project.id };
@@ -109,6 +113,7 @@ export function registerDefinitionsRoutes(app: FastifyInstance, deps: Definition
   );
   const byProjectId = handler(
     deps,
+    authorize,
     async (request) => {
       const raw = (request.params as { projectId: string }).projectId;
       const id = /^\d{1,15}$/.test(raw) ? Number(raw) : null;
