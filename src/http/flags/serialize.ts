@@ -63,18 +63,23 @@ function legacyValue(f: FlagResult): string {
 }
 
 /**
- * `"key":{…}` of one flag in a v2 body, memoized per result object: the engine shares one frozen
- * result per flag outcome, so after warm-up a 50-flag body is 50 lookups and a concatenation.
+ * `"key":{…}` of one flag in a v2 body as UTF-8 bytes, memoized per result object: the engine
+ * shares one frozen result per flag outcome, so after warm-up a 50-flag body is 50 lookups and
+ * one copy. Building bytes directly matters: encoding the concatenated ~12 KB string per
+ * response (`Buffer.from` flattening a rope) was 14 % of a /flags request's CPU.
  */
-const v2Entries = new WeakMap<FlagResult, string>();
-function entryV2(f: FlagResult): string {
-  let s = v2Entries.get(f);
-  if (s === undefined) {
-    s = `${q(f.key)}:${flagV2(f)}`;
-    v2Entries.set(f, s);
+const v2Entries = new WeakMap<FlagResult, Buffer>();
+function entryV2(f: FlagResult): Buffer {
+  let b = v2Entries.get(f);
+  if (b === undefined) {
+    b = Buffer.from(`${q(f.key)}:${flagV2(f)}`, 'utf8');
+    v2Entries.set(f, b);
   }
-  return s;
+  return b;
 }
+
+const V2_HEAD = Buffer.from('{"flags":{');
+const COMMA = Buffer.from(',');
 
 function flagV2(f: FlagResult): string {
   let s =
@@ -90,16 +95,23 @@ function tail(meta: ResponseMeta): string {
 }
 
 /** Serializes evaluated flags in the requested shape. */
-export function serializeFlags(shape: ResponseShape, flags: readonly FlagResult[], errors: boolean, meta: ResponseMeta): string {
+export function serializeFlags(shape: ResponseShape, flags: readonly FlagResult[], errors: boolean, meta: ResponseMeta): string | Buffer {
   switch (shape) {
     case 'flags-v2': {
-      let s = '{"flags":{';
+      const parts: Buffer[] = [V2_HEAD];
+      let length = V2_HEAD.length;
       for (let i = 0; i < flags.length; i++) {
-        const f = flags[i]!;
-        if (i > 0) s += ',';
-        s += entryV2(f);
+        if (i > 0) {
+          parts.push(COMMA);
+          length++;
+        }
+        const entry = entryV2(flags[i]!);
+        parts.push(entry);
+        length += entry.length;
       }
-      return `${s}},"errorsWhileComputingFlags":${errors}${tail(meta)}`;
+      const end = Buffer.from(`},"errorsWhileComputingFlags":${errors}${tail(meta)}`, 'utf8');
+      parts.push(end);
+      return Buffer.concat(parts, length + end.length);
     }
     case 'flags-v1': {
       let values = '';
@@ -128,6 +140,6 @@ export function serializeFlags(shape: ResponseShape, flags: readonly FlagResult[
  * Body for a request that evaluates nothing (`disable_flags`, GET): empty flags in the
  * requested shape, config extras as requested.
  */
-export function serializeEmpty(shape: ResponseShape, meta: ResponseMeta): string {
+export function serializeEmpty(shape: ResponseShape, meta: ResponseMeta): string | Buffer {
   return serializeFlags(shape, [], false, meta);
 }

@@ -61,7 +61,7 @@ function header(request: FlagsPostRequest, name: string): string | undefined {
 }
 
 /** Decodes, authenticates, evaluates and serializes one POST; throws VexilError for bad requests. */
-export async function evaluatePost(deps: FlagsRouteDeps, request: FlagsPostRequest, query: FlagsQuery): Promise<string> {
+export async function evaluatePost(deps: FlagsRouteDeps, request: FlagsPostRequest, query: FlagsQuery): Promise<string | Buffer> {
   const decoded = decodeFlagsBody(
     {
       body: Buffer.isBuffer(request.body) ? request.body : undefined,
@@ -124,7 +124,8 @@ export async function registerFlagsRoutes(app: FastifyInstance, deps: FlagsRoute
         case 'POST': {
           const query = parseFlagsQuery(request.query as Record<string, string>, decide);
           const body = await evaluatePost(deps, request, query);
-          return reply.type('application/json').send(body);
+          // Explicit charset: fastify adds it to strings but not to Buffers (v2 bodies are bytes).
+          return reply.type('application/json; charset=utf-8').send(body);
         }
         case 'GET': {
           // GET never evaluates (spec §1.1): empty flags plus the minimal config keys.
