@@ -53,6 +53,25 @@ const REASON_NUMBER: Readonly<Record<ReasonCode, number>> = {
 };
 const GROUPS_SKIPPED = 8;
 
+/** (reason, enabled) pairs other than matches and holdouts → their block in the outcome table. */
+const OTHER_BLOCK: readonly number[] = (() => {
+  const block = new Array<number>((GROUPS_SKIPPED + 1) * 2).fill(-1);
+  const pairs: [number, boolean][] = [[1, false], [2, false], [3, false], [4, false], [4, true], [6, false], [7, false], [GROUPS_SKIPPED, false]];
+  pairs.forEach(([reason, enabled], i) => (block[reason * 2 + (enabled ? 1 : 0)] = i));
+  return block;
+})();
+
+/** Index in the flag's outcome table (layout in compile-flag.ts `outcomeSlots`), or -1 for none. */
+function outcomeSlot(flag: CompiledFlag, enabled: boolean, variantSlot: number, reason: ReasonCode, conditionIndex: number | null, description: string): number {
+  const conditions = flag.conditions.length;
+  const matches = conditions * (flag.variants.length + 1);
+  if (reason === 'condition_match') return conditionIndex! * (flag.variants.length + 1) + variantSlot;
+  if (reason === 'holdout_condition_value') return matches;
+  const reasonNumber = description === NO_MATCH_GROUPS_SKIPPED ? GROUPS_SKIPPED : REASON_NUMBER[reason];
+  const block = OTHER_BLOCK[reasonNumber * 2 + (enabled ? 1 : 0)]!;
+  return block < 0 ? -1 : matches + 1 + block * (conditions + 2) + (conditionIndex ?? -1) + 1;
+}
+
 /**
  * The result for a decided outcome. A flag has few distinct outcomes (reason × condition ×
  * variant), so each is built once, frozen and shared by every request that reaches it: no
@@ -71,9 +90,8 @@ function result(
   const variants = flag.variants;
   const variant = variantSlot === 0 ? null : variantSlot <= variants.length ? variants[variantSlot - 1]!.key : flag.holdout!.variant;
   if (flag.outcomeSlots === 0) return freshResult(flag, enabled, variant, reason, conditionIndex, description, payloadKey);
-  const reasonNumber = description === NO_MATCH_GROUPS_SKIPPED ? GROUPS_SKIPPED : REASON_NUMBER[reason];
-  const slot =
-    (((reasonNumber << 1) | (enabled ? 1 : 0)) * (flag.conditions.length + 2) + (conditionIndex ?? -1) + 1) * (variants.length + 2) + variantSlot;
+  const slot = outcomeSlot(flag, enabled, variantSlot, reason, conditionIndex, description);
+  if (slot < 0) return freshResult(flag, enabled, variant, reason, conditionIndex, description, payloadKey);
   const table = (flag.outcomes ??= new Array<FlagResult | undefined>(flag.outcomeSlots).fill(undefined));
   let r = table[slot];
   if (r === undefined) {

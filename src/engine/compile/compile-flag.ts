@@ -91,14 +91,15 @@ function compilePayloads(payloads: unknown): CompiledFlag['payloads'] {
 }
 
 /**
- * Reason codes × enabled × (no index, each condition, and index 0 of the super condition even
- * when there are no conditions) × (no variant, each variant, holdout).
+ * Slots of a flag's outcome table (see `result` in evaluate.ts): condition matches by condition ×
+ * variant, one holdout slot, and the eight other (reason, enabled) pairs that occur, by index
+ * (none, each condition, and index 0 of the super condition).
  */
-const OUTCOME_REASONS = 9;
+const OTHER_OUTCOMES = 8;
 const MAX_OUTCOME_SLOTS = 4096;
 
 function outcomeSlots(conditions: number, variants: number): number {
-  const size = OUTCOME_REASONS * 2 * (conditions + 2) * (variants + 2);
+  const size = conditions * (variants + 1) + 1 + OTHER_OUTCOMES * (conditions + 2);
   return size <= MAX_OUTCOME_SLOTS ? size : 0;
 }
 
