@@ -9,13 +9,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { hashSecret } from '../src/auth/keys.ts';
-import { MemoryChangeBus } from '../src/cache/memory/memory-change-bus.ts';
-import { SnapshotCache } from '../src/cache/snapshot-cache.ts';
-import { buildServer } from '../src/http/server.ts';
-import { createLogger } from '../src/log.ts';
-import { createMetrics } from '../src/metrics.ts';
 import { openStore } from '../src/store/open-store.ts';
 import { buildFiftyFlagProject, generateUsers } from './fixtures/fifty-flag-project.ts';
+import { buildBenchServer } from './fixtures/bench-server.ts';
 
 const WARMUP = 5_000;
 const MEASURE = 30_000;
@@ -42,16 +38,7 @@ async function main(): Promise<void> {
       await store.createFlag(project.id, { key: f.key, name: f.name ?? f.key, active: f.active, filters }, 'bench');
     }
 
-    const log = createLogger('silent');
-    const metrics = createMetrics();
-    const snapshots = new SnapshotCache({ store, bus: new MemoryChangeBus(), log, pollIntervalMs: 0 });
-    const server = await buildServer({
-      settings: { bodyLimitBytes: 1 << 20, decompressedLimitBytes: 8 << 20, rateLimitPerSecond: 0, lookupTimeoutMs: 2000 },
-      store,
-      snapshots,
-      metrics,
-      log,
-    });
+    const { server, metrics } = await buildBenchServer(store);
     let samples = new Float64Array(MEASURE);
     let n = 0;
     let measuring = false;

@@ -12,13 +12,10 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import postgres from 'postgres';
 import { hashSecret } from '../src/auth/keys.ts';
-import { MemoryChangeBus } from '../src/cache/memory/memory-change-bus.ts';
-import { SnapshotCache } from '../src/cache/snapshot-cache.ts';
 import type { FlagFiltersDef } from '../src/engine/index.ts';
-import { buildServer } from '../src/http/server.ts';
-import { createLogger } from '../src/log.ts';
-import { createMetrics } from '../src/metrics.ts';
 import { openStore } from '../src/store/open-store.ts';
+import { mulberry32 } from '../test/helpers/rng.ts';
+import { buildBenchServer } from './fixtures/bench-server.ts';
 
 const URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const PERSONS = Number(process.env.VEXIL_BENCH_PERSONS ?? 1_000_000);
@@ -29,17 +26,6 @@ const MEASURE_MAX_MS = 30_000;
 const PLANS = ['free', 'pro', 'team', 'enterprise'];
 const COUNTRIES = ['US', 'DE', 'FR', 'GB', 'BR', 'IN', 'JP', 'NL'];
 
-/** A small deterministic PRNG (mulberry32), so runs pick the same persons. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function* persons(n: number): AsyncGenerator<{ distinctId: string; properties: Record<string, unknown> }> {
   for (let i = 0; i < n; i++) {
@@ -88,16 +74,7 @@ async function main(): Promise<void> {
     // A long-running database has statistics; a freshly bulk-loaded schema gets them now.
     await admin.unsafe(`ANALYZE "${schema}".persons; ANALYZE "${schema}".person_distinct_ids;`);
 
-    const log = createLogger('silent');
-    const metrics = createMetrics();
-    const snapshots = new SnapshotCache({ store, bus: new MemoryChangeBus(), log, pollIntervalMs: 0 });
-    const server = await buildServer({
-      settings: { bodyLimitBytes: 1 << 20, decompressedLimitBytes: 8 << 20, rateLimitPerSecond: 0, lookupTimeoutMs: 2000 },
-      store,
-      snapshots,
-      metrics,
-      log,
-    });
+    const { server, metrics } = await buildBenchServer(store);
     const samples = new Float64Array(MEASURE);
     let n = 0;
     let measuring = false;
@@ -106,7 +83,7 @@ async function main(): Promise<void> {
     });
     await server.ready();
 
-    const next = rng(42);
+    const next = mulberry32(42);
     let failures = 0;
     const post = async () => {
       const payload = JSON.stringify({ token: 'phc_bench_persons', distinct_id: `user-${Math.floor(next() * PERSONS)}` });

@@ -8,6 +8,7 @@
  * test/compat/differential.test.ts). The same seed always gives the same project.
  */
 import type { CohortDef, ConditionDef, FlagDef, ProjectDefs, PropertyFilterDef } from '../../src/engine/types.ts';
+import { mulberry32 } from './rng.ts';
 
 /** A small deterministic PRNG (mulberry32) with the helpers the generator needs. */
 export interface Rng {
@@ -20,14 +21,7 @@ export interface Rng {
 }
 
 export function createRng(seed: number): Rng {
-  let a = seed >>> 0;
-  const next = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = mulberry32(seed);
   const int = (min: number, max: number): number => min + Math.floor(next() * (max - min + 1));
   return { next, int, pick: (items) => items[int(0, items.length - 1)], chance: (p) => next() < p };
 }

@@ -4,6 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gzipSync } from 'node:zlib';
 import { STORE_KINDS, addFlag, rollout, startTestApp, type TestApp } from './http-helpers.ts';
+import { mulberry32 } from '../../helpers/rng.ts';
 
 /** Requests per store kind; VEXIL_FUZZ_COUNT raises it for a longer local run. */
 const COUNT = Number(process.env.VEXIL_FUZZ_COUNT ?? 2500);
@@ -13,17 +14,6 @@ const DEADLINE_MS = 5000;
 /** Percent-encodes every byte (lone surrogates included, which encodeURIComponent rejects). */
 const enc = (s: string) => [...Buffer.from(s, 'utf8')].map((b) => `%${b.toString(16).padStart(2, '0')}`).join('');
 
-/** mulberry32: small, fast, seedable. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 class Gen {
   constructor(readonly rnd: () => number) {}
@@ -76,7 +66,7 @@ describe('fuzz', () => {
       after(async () => t.close());
 
       test(`${COUNT} requests, seed ${SEED}`, async () => {
-        const g = new Gen(prng(SEED + (kind === 'postgres' ? 1 : 0)));
+        const g = new Gen(mulberry32(SEED + (kind === 'postgres' ? 1 : 0)));
         const validBody = () => ({
           token: t.project.token,
           distinct_id: g.pick(['u1', 'anon', 42, '']),

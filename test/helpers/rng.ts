@@ -1,0 +1,17 @@
+/**
+ * @module test/helpers/rng
+ * mulberry32: the one small seeded PRNG the tests, fuzzers and benchmarks share, so a seed
+ * reproduces the same run everywhere.
+ */
+
+/** A deterministic generator of floats in [0, 1) for `seed`. */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
