@@ -1,7 +1,7 @@
 // /flags body decoding (spec §1.3) and every kind of bad input (spec §1.4, §10): clear 4xx, never a 5xx.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { STORE_KINDS, addFlag, gzipSync, json, postFlags, rollout, startTestApp, type TestApp } from './http-helpers.ts';
+import { STORE_KINDS, addFlag, gzipSync, json, rollout, startTestApp, type TestApp } from './http-helpers.ts';
 
 for (const kind of STORE_KINDS) {
   describe(`/flags decoding and bad input (${kind} store)`, () => {
