@@ -4,6 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gzipSync } from 'node:zlib';
 import { addFlag, rollout, startTestApp, STORE_KINDS, type TestApp } from './http-helpers.ts';
+import { mulberry32 } from '../../helpers/rng.ts';
 
 const REQUEST_ID = '0190aaaa-bbbb-7ccc-8ddd-eeeeffff0000';
 
@@ -65,6 +66,34 @@ for (const kind of STORE_KINDS) {
           assert.equal(viaSocket.headers.get(h) ?? undefined, viaInject.headers[h], `${c.name}: ${h}`);
         }
       }
+    });
+
+    test('random and mutated bodies over the socket never get a 5xx, and the server keeps serving', async () => {
+      const rand = mulberry32(kind === 'postgres' ? 7 : 8);
+      const valid = JSON.stringify({ token: token(), distinct_id: 'fuzz', person_properties: { plan: 'pro' } });
+      const contentTypes = ['application/json', 'text/plain', 'application/x-www-form-urlencoded', 'image/png', ''];
+      const queries = ['', '?v=2', '?compression=gzip-js', '?compression=base64', '?v=3&config=true', '?compression=nope'];
+      for (let i = 0; i < 300; i++) {
+        let body: Buffer;
+        const r = rand();
+        if (r < 0.3) body = Buffer.from(Array.from({ length: Math.floor(rand() * 300) }, () => Math.floor(rand() * 256)));
+        else if (r < 0.6) {
+          const b = Buffer.from(valid);
+          for (let k = 0; k < 1 + Math.floor(rand() * 5); k++) b[Math.floor(rand() * b.length)] = Math.floor(rand() * 256);
+          body = b;
+        } else if (r < 0.8) body = gzipSync(Buffer.from(valid).subarray(0, Math.floor(rand() * valid.length)));
+        else body = Buffer.from(valid.slice(0, Math.floor(rand() * valid.length)));
+        const ct = contentTypes[Math.floor(rand() * contentTypes.length)]!;
+        const res = await fetch(`${base}/flags${queries[Math.floor(rand() * queries.length)]}`, {
+          method: 'POST',
+          headers: ct ? { 'content-type': ct } : {},
+          body,
+        });
+        const text = await res.text();
+        assert.ok(res.status < 500, `case ${i}: ${res.status} ${text.slice(0, 200)}`);
+      }
+      const ok = await fetch(`${base}/flags?v=2`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: valid });
+      assert.equal(ok.status, 200);
     });
 
     test('fast-path requests are counted in the HTTP metrics', async () => {
