@@ -50,10 +50,15 @@ export function hashBytes(prefix: Uint8Array, identifier: Uint8Array, salt: Uint
   const view = big ? new DataView(b.buffer) : scratchView;
   b.set(prefix, 0);
   let p = pl;
-  for (let i = 0; i < il; i++) b[p++] = identifier[i]!;
-  for (let i = 0; i < sl; i++) b[p++] = salt[i]!;
+  // Typed-array copies beat byte loops here (≈ 5 % of a hash).
+  b.set(identifier, p);
+  p += il;
+  if (sl > 0) {
+    b.set(salt, p);
+    p += sl;
+  }
   b[p++] = 0x80;
-  while (p < total - 4) b[p++] = 0;
+  b.fill(0, p, total - 4);
   view.setUint32(total - 4, len * 8);
   let h0 = 0x67452301 | 0, h1 = 0xefcdab89 | 0, h2 = 0x98badcfe | 0, h3 = 0x10325476 | 0, h4 = 0xc3d2e1f0 | 0;
   for (let off = 0; off < total; off += 64) {
