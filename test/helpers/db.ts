@@ -57,24 +57,18 @@ export function uniqueSchemaName(): string {
  * `options` lets a test reopen the same data (e.g. close + reopen, or a second node).
  */
 export async function openTestStore(kind: StoreKind, extra: { poolSize?: number } = {}): Promise<TestStore> {
+  let options: OpenStoreOptions;
+  let dropData: () => Promise<void>;
   if (kind === 'postgres') {
     await assertPostgresReachable(TEST_DATABASE_URL);
     const schema = uniqueSchemaName();
-    const options: OpenStoreOptions = { databaseUrl: TEST_DATABASE_URL, dataDir: '', schema, poolSize: extra.poolSize ?? 4 };
-    const store = await openStore(options);
-    await store.migrate();
-    return {
-      store,
-      kind,
-      options,
-      cleanup: async () => {
-        await store.close().catch(() => {});
-        await dropSchema(TEST_DATABASE_URL, schema);
-      },
-    };
+    options = { databaseUrl: TEST_DATABASE_URL, dataDir: '', schema, poolSize: extra.poolSize ?? 4 };
+    dropData = () => dropSchema(TEST_DATABASE_URL, schema);
+  } else {
+    const dataDir = await mkdtemp(join(tmpdir(), 'vexil-test-'));
+    options = { dataDir };
+    dropData = () => rm(dataDir, { recursive: true, force: true });
   }
-  const dataDir = await mkdtemp(join(tmpdir(), 'vexil-test-'));
-  const options: OpenStoreOptions = { dataDir };
   const store = await openStore(options);
   await store.migrate();
   return {
@@ -83,7 +77,7 @@ export async function openTestStore(kind: StoreKind, extra: { poolSize?: number 
     options,
     cleanup: async () => {
       await store.close().catch(() => {});
-      await rm(dataDir, { recursive: true, force: true });
+      await dropData();
     },
   };
 }
