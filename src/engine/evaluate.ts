@@ -4,7 +4,8 @@
  * (`get_match`, spec §4.2), in dependency order, without I/O or clock reads.
  */
 import type { FlagSnapshot } from './compile/compile-snapshot.ts';
-import { type CompiledFlag, FALSE, UNKNOWN } from './compile/compiled-types.ts';
+import { type CompiledFlag, FALSE, PREFETCH_ROLLOUT, PREFETCH_VARIANT, UNKNOWN } from './compile/compiled-types.ts';
+import { addBucket, beginBuckets, finishBuckets } from './bucket-batch.ts';
 import { EvaluationRun, INCONCLUSIVE, NOT_EVALUATED, UNKNOWN_IDENTIFIER } from './evaluation-run.ts';
 import { hashBytes, SALT_NONE, SALT_VARIANT } from './hash.ts';
 import { conditionTri, FlagFailure } from './match-condition.ts';
@@ -19,11 +20,22 @@ function bucket(prefix: Uint8Array, id: Uint8Array, salt: Uint8Array): number {
   return id.length === 0 ? 0 : hashBytes(prefix, id, salt);
 }
 
+/** The flag's rollout bucket for `id`: from the request's batch when it was hashed ahead. */
+function rolloutBucket(run: EvaluationRun, flag: CompiledFlag, id: Uint8Array): number {
+  if (run.bucketIds[flag.ordinal] === id) {
+    const h = run.buckets[flag.ordinal << 1]!;
+    if (h === h) return h;
+  }
+  return bucket(flag.hashPrefix, id, SALT_NONE);
+}
+
 /** The variant a bucket falls in, as a slot: 0 for none (variants summing below 100), else index + 1. */
-function variantSlotFor(flag: CompiledFlag, id: Uint8Array): number {
+function variantSlotFor(run: EvaluationRun, flag: CompiledFlag, id: Uint8Array): number {
   const variants = flag.variants;
   if (variants.length === 0) return 0;
-  const h = bucket(flag.hashPrefix, id, SALT_VARIANT);
+  let h = NaN;
+  if (run.bucketIds[flag.ordinal] === id) h = run.buckets[(flag.ordinal << 1) + 1]!;
+  if (h !== h) h = bucket(flag.hashPrefix, id, SALT_VARIANT);
   for (let i = 0; i < variants.length; i++) if (h < variants[i]!.upper) return i + 1;
   return 0;
 }
@@ -98,8 +110,8 @@ function matchFlag(run: EvaluationRun, flag: CompiledFlag): FlagResult {
           if (got === UNKNOWN_IDENTIFIER) return inconclusive(flag);
           id = got;
         }
-        if (condition.rollout === 100 || bucket(flag.hashPrefix, id!, SALT_NONE) <= condition.rollout / 100) {
-          const slot = condition.variantIndex >= 0 ? condition.variantIndex + 1 : id === null ? 0 : variantSlotFor(flag, id);
+        if (condition.rollout === 100 || rolloutBucket(run, flag, id!) <= condition.rollout / 100) {
+          const slot = condition.variantIndex >= 0 ? condition.variantIndex + 1 : id === null ? 0 : variantSlotFor(run, flag, id);
           return result(flag, true, slot, 'condition_match', i, matchedDescription(i), slot === 0 ? 'true' : flag.variants[slot - 1]!.key);
         }
         reason = 'out_of_rollout_bound';
@@ -113,6 +125,45 @@ function matchFlag(run: EvaluationRun, flag: CompiledFlag): FlagResult {
   const description = best === 'no_condition_match' && skippedGroup ? NO_MATCH_GROUPS_SKIPPED : DESCRIPTIONS[best];
   return result(flag, false, 0, best, bestIndex, description, null);
 }
+
+/**
+ * Hashes, in one SIMD batch, the buckets that selected flags' filterless first conditions will
+ * ask for (see `prefetchPlan`). Flags whose identifier needs stored data or is empty are left
+ * to evaluation, which hashes whatever it still needs one at a time.
+ */
+function prefetchBuckets(run: EvaluationRun, snapshot: FlagSnapshot, selected: Uint8Array): void {
+  const ordinals = snapshot.prefetchOrdinals;
+  const n = snapshot.flags.length;
+  // Shared scratch: evaluation is synchronous and a run only reads these while it evaluates.
+  // (A typed array this size would be allocated off-heap, which costs more than the hashing.)
+  if (bucketScratch.length < n << 1) bucketScratch = new Float64Array(n << 1);
+  const buckets = bucketScratch;
+  const ids = bucketIdScratch;
+  beginBuckets(buckets);
+  for (let k = 0; k < ordinals.length; k++) {
+    const o = ordinals[k]!;
+    // Entries of flags not hashed now must not match: a stale id is never this run's bytes,
+    // but clearing keeps old requests' bytes from being retained.
+    ids[o] = undefined;
+    if (!selected[o]) continue;
+    const flag = snapshot.flags[o]!;
+    const agg = flag.conditions[0]!.aggregation;
+    if (agg < 0 && flag.deviceBucketing && !run.hasDeviceId()) continue;
+    if (agg >= 0 && run.groupKey(agg) === null) continue;
+    const id = run.identifier(flag, agg, false);
+    if (id === UNKNOWN_IDENTIFIER || id.length === 0) continue;
+    ids[o] = id;
+    if (flag.prefetch & PREFETCH_ROLLOUT) addBucket(flag.hashPrefix, id, SALT_NONE, o << 1);
+    else buckets[o << 1] = NaN;
+    if (flag.prefetch & PREFETCH_VARIANT) addBucket(flag.hashPrefix, id, SALT_VARIANT, (o << 1) + 1);
+    else buckets[(o << 1) + 1] = NaN;
+  }
+  finishBuckets();
+  run.buckets = buckets;
+  run.bucketIds = ids;
+}
+let bucketScratch = new Float64Array(128);
+const bucketIdScratch: (Uint8Array | undefined)[] = [];
 
 /** Which flags the request asks for: active, runtime and tag filters, and flag_keys closure. */
 function selectFlags(snapshot: FlagSnapshot, ctx: EvaluationContext): Uint8Array {
@@ -161,6 +212,7 @@ function selectFlags(snapshot: FlagSnapshot, ctx: EvaluationContext): Uint8Array
 export function evaluateFlags(snapshot: FlagSnapshot, ctx: EvaluationContext): EvaluationResult {
   const run = new EvaluationRun(snapshot, ctx);
   const selected = selectFlags(snapshot, ctx);
+  if (snapshot.prefetchOrdinals.length > 0) prefetchBuckets(run, snapshot, selected);
   const out: FlagResult[] = [];
   let anyInconclusive = false;
   let anyFailed = false;

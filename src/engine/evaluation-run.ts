@@ -19,6 +19,7 @@ export const UNKNOWN_IDENTIFIER: unique symbol = Symbol('unknown identifier');
 
 const EMPTY = new Uint8Array(0);
 const NO_COHORTS = new Int8Array(0);
+const NO_BUCKETS = new Float64Array(0);
 
 export class EvaluationRun {
   readonly snapshot: FlagSnapshot;
@@ -31,6 +32,12 @@ export class EvaluationRun {
   private anonBytes: Uint8Array | null = null;
   private deviceBytes: Uint8Array | null = null;
   private readonly groupBytes: (Uint8Array | null)[] = [];
+  /**
+   * Buckets hashed ahead in the request's batch: [2·ordinal] rollout, [2·ordinal + 1] variant,
+   * NaN when not hashed; valid only for the identifier bytes in `bucketIds[ordinal]`.
+   */
+  buckets: Float64Array = NO_BUCKETS;
+  bucketIds: (Uint8Array | undefined)[] = [];
 
   constructor(snapshot: FlagSnapshot, ctx: EvaluationContext) {
     this.snapshot = snapshot;

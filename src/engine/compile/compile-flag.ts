@@ -12,6 +12,8 @@ import {
   FILTER_COHORT,
   FILTER_ERROR,
   FILTER_FLAG,
+  PREFETCH_ROLLOUT,
+  PREFETCH_VARIANT,
 } from './compiled-types.ts';
 import { compileFilter, type FilterScope } from './compile-filter.ts';
 
@@ -103,6 +105,19 @@ function outcomeSlots(conditions: number, variants: number): number {
   return size <= MAX_OUTCOME_SLOTS ? size : 0;
 }
 
+/**
+ * Which buckets to hash ahead, in the request's SIMD batch: only those a filterless first
+ * condition is sure (rollout) or likely (variant, when at least half the users pass the
+ * rollout) to need. Any other bucket is hashed when evaluation reaches it.
+ */
+function prefetchPlan(flag: CompiledFlag): number {
+  const first = flag.conditions[0];
+  if (first === undefined || first.filters.length > 0) return 0;
+  let plan = first.rollout !== 100 ? PREFETCH_ROLLOUT : 0;
+  if (flag.variants.length > 0 && first.variantIndex < 0 && first.rollout >= 50) plan |= PREFETCH_VARIANT;
+  return plan;
+}
+
 /** Compiles one non-deleted flag. Never throws: a bad definition yields a failing flag. */
 export function compileFlag(def: FlagDef, ordinal: number, scope: FilterScope): CompiledFlag {
   const flag: CompiledFlag = {
@@ -129,6 +144,7 @@ export function compileFlag(def: FlagDef, ordinal: number, scope: FilterScope): 
     error: null,
     outcomes: null,
     outcomeSlots: 0,
+    prefetch: 0,
   };
   try {
     const filters = def.filters;
@@ -155,6 +171,7 @@ export function compileFlag(def: FlagDef, ordinal: number, scope: FilterScope): 
       flag.holdout = { variant: `holdout-${filters.holdout.id}`, percentage: pct };
     }
     flag.outcomeSlots = outcomeSlots(flag.conditions.length, flag.variants.length);
+    flag.prefetch = prefetchPlan(flag);
     const conditions = flag.superCondition ? [...flag.conditions, flag.superCondition] : flag.conditions;
     for (const c of conditions) for (const f of c.filters) if (f.kind === FILTER_FLAG) flag.dependencies.push(f.dependency);
   } catch (err) {

@@ -22,6 +22,8 @@ export interface FlagSnapshot {
   readonly groupTypeIndexByName: ReadonlyMap<string, number>;
   /** 1 for each active flag: the selection of a request with no key, runtime or tag filter. Read-only. */
   readonly activeMask: Uint8Array;
+  /** Ordinals of flags with buckets to hash ahead in the request's batch (`prefetch`). */
+  readonly prefetchOrdinals: readonly number[];
   /** Some active flag has `ensure_experience_continuity`. */
   readonly hasContinuityFlags: boolean;
   readonly timezone: string;
@@ -62,6 +64,7 @@ export function compileSnapshot(defs: ProjectDefs): FlagSnapshot {
     groupTypeNames,
     groupTypeIndexByName,
     activeMask: Uint8Array.from(flags, (f) => (f.active ? 1 : 0)),
+    prefetchOrdinals: flags.filter((f) => f.prefetch !== 0 && f.error === null && !f.missingDependency).map((f) => f.ordinal),
     hasContinuityFlags: flags.some((f) => f.active && f.continuity),
     timezone,
   };

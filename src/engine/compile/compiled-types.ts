@@ -100,7 +100,17 @@ export interface CompiledFlag {
   outcomes: (FlagResult | undefined)[] | null;
   /** Size of `outcomes`; 0 ⇒ results are not memoized for this flag. */
   outcomeSlots: number;
+  /**
+   * Buckets worth hashing in the request's batch before evaluation (`PREFETCH_*` bits): those
+   * the first condition needs whenever it is reached, i.e. it has no filters. 0 for none.
+   */
+  prefetch: number;
 }
+
+/** `CompiledFlag.prefetch`: the rollout bucket (salt ""). */
+export const PREFETCH_ROLLOUT = 1;
+/** `CompiledFlag.prefetch`: the variant bucket (salt "variant"). */
+export const PREFETCH_VARIANT = 2;
 
 /** A node of a dynamic cohort's property tree. */
 export type CohortNode =

@@ -1,0 +1,75 @@
+/**
+ * @module engine/bucket-batch
+ * Computes many PostHog buckets (spec §3) together: messages are packed four to a batch and
+ * hashed by the SIMD kernel (`sha1x4`), so four hashes cost about what one scalar hash does.
+ *
+ * Messages are grouped by their padded length in blocks (every lane of a batch must have the
+ * same block count); a batch runs as soon as it has four lanes, and `finishBuckets` runs the
+ * partial ones. Messages longer than the kernel's slot, or a runtime without WebAssembly SIMD,
+ * fall back to the scalar `hashBytes`: the value is identical either way.
+ */
+import { hashBytes } from './hash.ts';
+import { createSha1x4, LANE_BYTES, LENGTHS_OFFSET, MAX_BLOCKS, RESULT_OFFSET, SLOT_BYTES } from './sha1x4.ts';
+
+const LONG_SCALE = 0xfffffffffffffff;
+const LANES = 4;
+
+// One slot per block count (1…MAX_BLOCKS). Module state is safe: evaluation is synchronous.
+const kernel = createSha1x4(MAX_BLOCKS);
+const lanesFilled = new Int32Array(MAX_BLOCKS + 1);
+const laneTarget = new Int32Array((MAX_BLOCKS + 1) * LANES);
+const NONE = new Float64Array(0);
+let target: Float64Array = NONE;
+
+/** Starts a batch whose buckets are written into `out` at the indexes given to `addBucket`. */
+export function beginBuckets(out: Float64Array): void {
+  target = out;
+}
+
+/** Queues the bucket of `prefix ‖ id ‖ salt` (id non-empty) to be written at `out[index]`. */
+export function addBucket(prefix: Uint8Array, id: Uint8Array, salt: Uint8Array, index: number): void {
+  const pl = prefix.length, il = id.length, sl = salt.length;
+  const len = pl + il + sl;
+  const blocks = ((len + 8) >>> 6) + 1;
+  if (kernel === null || blocks > MAX_BLOCKS) {
+    target[index] = hashBytes(prefix, id, salt);
+    return;
+  }
+  const lane = lanesFilled[blocks]!;
+  const slot = (blocks - 1) * SLOT_BYTES;
+  const base = slot + lane * LANE_BYTES;
+  const mem = kernel.bytes;
+  // Only the message: the kernel pads it.
+  mem.set(prefix, base);
+  mem.set(id, base + pl);
+  if (sl > 0) mem.set(salt, base + pl + il);
+  kernel.words[((slot + LENGTHS_OFFSET) >> 2) + lane] = len;
+  laneTarget[blocks * LANES + lane] = index;
+  if (lane === LANES - 1) run(blocks, LANES);
+  else lanesFilled[blocks] = lane + 1;
+}
+
+/** Hashes the partly filled batches; every queued bucket is in `out` afterwards. */
+export function finishBuckets(): void {
+  for (let blocks = 1; blocks <= MAX_BLOCKS; blocks++) {
+    const n = lanesFilled[blocks]!;
+    if (n > 0) run(blocks, n);
+  }
+  target = NONE;
+}
+
+function run(blocks: number, lanes: number): void {
+  const k = kernel!;
+  const slot = (blocks - 1) * SLOT_BYTES;
+  k.run(slot, blocks);
+  const words = k.words;
+  const r = (slot + RESULT_OFFSET) >> 2;
+  for (let j = 0; j < lanes; j++) {
+    // Same 60 bits and the same rounding as `hashBytes`.
+    target[laneTarget[blocks * LANES + j]!] = ((words[r + j]! >>> 0) * 268435456 + ((words[r + LANES + j]! >>> 0) >>> 4)) / LONG_SCALE;
+  }
+  lanesFilled[blocks] = 0;
+}
+
+/** Whether buckets are hashed by the SIMD kernel (false: scalar fallback). */
+export const simdBuckets = kernel !== null;
