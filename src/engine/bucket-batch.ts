@@ -9,15 +9,24 @@
  * fall back to the scalar `hashBytes`: the value is identical either way.
  */
 import { hashBytes } from './hash.ts';
-import { createSha1x4, LANE_BYTES, LENGTHS_OFFSET, MAX_BLOCKS, RESULT_OFFSET, SLOT_BYTES } from './sha1x4.ts';
+import { createSha1x4, LANE_BYTES, LANES_OFFSET, LENGTHS_OFFSET, MAX_BLOCKS, RESULT_OFFSET, SLOT_BYTES, STARTS_OFFSET } from './sha1x4.ts';
 
 const LONG_SCALE = 0xfffffffffffffff;
 const LANES = 4;
+/**
+ * Where a lane's identifier starts: the identifier and salt stay written there for as long as
+ * the lane keeps hashing the same identifier (a request's flags mostly share one), and each
+ * message only writes its prefix (`flag key + "."`, up to this long) right before it.
+ */
+const TAIL_AT = 192;
 
 // One slot per block count (1…MAX_BLOCKS). Module state is safe: evaluation is synchronous.
 const kernel = createSha1x4(MAX_BLOCKS);
 const lanesFilled = new Int32Array(MAX_BLOCKS + 1);
 const laneTarget = new Int32Array((MAX_BLOCKS + 1) * LANES);
+// Per lane (slot · 4 + lane): the identifier and the salt written at TAIL_AT (salt after it).
+const laneIds: (Uint8Array | null)[] = new Array<Uint8Array | null>(MAX_BLOCKS * LANES).fill(null);
+const laneSalts: (Uint8Array | null)[] = new Array<Uint8Array | null>(MAX_BLOCKS * LANES).fill(null);
 const NONE = new Float64Array(0);
 let target: Float64Array = NONE;
 
@@ -26,24 +35,36 @@ export function beginBuckets(out: Float64Array): void {
   target = out;
 }
 
-/** Queues the bucket of `prefix ‖ id ‖ salt` (id non-empty) to be written at `out[index]`. */
+/**
+ * Queues the bucket of `prefix ‖ id ‖ salt` (id non-empty) to be written at `out[index]`.
+ * Lanes keep an identifier's bytes by identity, so `id` and `salt` must never be mutated.
+ */
 export function addBucket(prefix: Uint8Array, id: Uint8Array, salt: Uint8Array, index: number): void {
   const pl = prefix.length, il = id.length, sl = salt.length;
   const len = pl + il + sl;
   const blocks = ((len + 8) >>> 6) + 1;
-  if (kernel === null || blocks > MAX_BLOCKS) {
+  if (kernel === null || blocks > MAX_BLOCKS || pl > TAIL_AT) {
     target[index] = hashBytes(prefix, id, salt);
     return;
   }
   const lane = lanesFilled[blocks]!;
   const slot = (blocks - 1) * SLOT_BYTES;
-  const base = slot + lane * LANE_BYTES;
+  const tail = slot + LANES_OFFSET + lane * LANE_BYTES + TAIL_AT;
   const mem = kernel.bytes;
-  // Only the message: the kernel pads it.
-  mem.set(prefix, base);
-  mem.set(id, base + pl);
-  if (sl > 0) mem.set(salt, base + pl + il);
-  kernel.words[((slot + LENGTHS_OFFSET) >> 2) + lane] = len;
+  const l = (blocks - 1) * LANES + lane;
+  if (laneIds[l] !== id) {
+    mem.set(id, tail);
+    laneIds[l] = id;
+    laneSalts[l] = null;
+  }
+  if (sl > 0 && laneSalts[l] !== salt) {
+    mem.set(salt, tail + il);
+    laneSalts[l] = salt;
+  }
+  mem.set(prefix, tail - pl);
+  const words = kernel.words;
+  words[((slot + STARTS_OFFSET) >> 2) + lane] = TAIL_AT - pl;
+  words[((slot + LENGTHS_OFFSET) >> 2) + lane] = len;
   laneTarget[blocks * LANES + lane] = index;
   if (lane === LANES - 1) run(blocks, LANES);
   else lanesFilled[blocks] = lane + 1;

@@ -4,8 +4,8 @@
  * (`get_match`, spec §4.2), in dependency order, without I/O or clock reads.
  */
 import type { FlagSnapshot } from './compile/compile-snapshot.ts';
-import { type CompiledFlag, FALSE, PREFETCH_ROLLOUT, PREFETCH_VARIANT, UNKNOWN } from './compile/compiled-types.ts';
-import { addBucket, beginBuckets, finishBuckets } from './bucket-batch.ts';
+import { type CompiledFlag, FALSE, TRUE, UNKNOWN } from './compile/compiled-types.ts';
+import { beginBucketTable, bucket, flushBuckets, prefetchBuckets, queueBuckets, tableBucket } from './buckets.ts';
 import { EvaluationRun, INCONCLUSIVE, NOT_EVALUATED, UNKNOWN_IDENTIFIER } from './evaluation-run.ts';
 import { hashBytes, SALT_NONE, SALT_VARIANT } from './hash.ts';
 import { conditionTri, FlagFailure } from './match-condition.ts';
@@ -15,27 +15,9 @@ import type { EvaluationContext, EvaluationResult, FlagResult, ReasonCode } from
 
 const HOLDOUT_PREFIX = new TextEncoder().encode('holdout-');
 
-/** Bucket in [0,1]; an empty identifier is 0 without hashing, as in PostHog's `get_hash`. */
-function bucket(prefix: Uint8Array, id: Uint8Array, salt: Uint8Array): number {
-  return id.length === 0 ? 0 : hashBytes(prefix, id, salt);
-}
-
-/** The flag's rollout bucket for `id`: from the request's batch when it was hashed ahead. */
-function rolloutBucket(run: EvaluationRun, flag: CompiledFlag, id: Uint8Array): number {
-  if (run.bucketIds[flag.ordinal] === id) {
-    const h = run.buckets[flag.ordinal << 1]!;
-    if (h === h) return h;
-  }
-  return bucket(flag.hashPrefix, id, SALT_NONE);
-}
-
-/** The variant a bucket falls in, as a slot: 0 for none (variants summing below 100), else index + 1. */
-function variantSlotFor(run: EvaluationRun, flag: CompiledFlag, id: Uint8Array): number {
+/** The variant slot a variant bucket falls in: 0 for none (variants summing below 100), else index + 1. */
+function variantSlotOf(flag: CompiledFlag, h: number): number {
   const variants = flag.variants;
-  if (variants.length === 0) return 0;
-  let h = NaN;
-  if (run.bucketIds[flag.ordinal] === id) h = run.buckets[(flag.ordinal << 1) + 1]!;
-  if (h !== h) h = bucket(flag.hashPrefix, id, SALT_VARIANT);
   for (let i = 0; i < variants.length; i++) if (h < variants[i]!.upper) return i + 1;
   return 0;
 }
@@ -66,8 +48,49 @@ function enrollment(run: EvaluationRun, flag: CompiledFlag): FlagResult | null |
   return null;
 }
 
+/**
+ * The flag's rollout (`variant` 0) or variant (1) bucket for `id`, from the request's table or
+ * hashed here; NaN when it was queued instead (with the variant bucket too, if `alsoVariant`)
+ * and the flag must wait for the batch.
+ */
+function flagBucket(flag: CompiledFlag, id: Uint8Array, variant: 0 | 1, canWait: boolean, alsoVariant: boolean): number {
+  const h = tableBucket(flag, id, variant);
+  if (h === h) return h;
+  if (canWait && id.length > 0) {
+    queueBuckets(flag, id, variant === 0, alsoVariant);
+    return NaN;
+  }
+  return bucket(flag.hashPrefix, id, variant === 0 ? SALT_NONE : SALT_VARIANT);
+}
+
+/**
+ * Returned by `matchConditions` when the flag waits for buckets queued into the request's batch;
+ * `waits` holds where to resume.
+ */
+const WAITING: unique symbol = Symbol('waiting');
+
+/** Flags waiting for buckets in this evaluation (module scratch: evaluation is synchronous). */
+const waits = {
+  count: 0,
+  position: [] as number[],
+  ordinal: [] as number[],
+  condition: [] as number[],
+  best: [] as ReasonCode[],
+  bestIndex: [] as (number | null)[],
+  skippedGroup: [] as boolean[],
+};
+
+function waitAt(condition: number, best: ReasonCode, bestIndex: number | null, skippedGroup: boolean): typeof WAITING {
+  const k = waits.count;
+  waits.condition[k] = condition;
+  waits.best[k] = best;
+  waits.bestIndex[k] = bestIndex;
+  waits.skippedGroup[k] = skippedGroup;
+  return WAITING;
+}
+
 /** PostHog's `get_match` for one flag. */
-function matchFlag(run: EvaluationRun, flag: CompiledFlag): FlagResult {
+function matchFlag(run: EvaluationRun, flag: CompiledFlag): FlagResult | typeof WAITING {
   if (flag.error !== null) return failed(flag, flag.error);
   if (flag.missingDependency) return result(flag, false, 0, 'missing_dependency', null, DESCRIPTIONS.missing_dependency, null);
 
@@ -83,12 +106,26 @@ function matchFlag(run: EvaluationRun, flag: CompiledFlag): FlagResult {
       return result(flag, true, flag.variants.length + 1, 'holdout_condition_value', null, DESCRIPTIONS.holdout_condition_value, flag.holdout.variant);
     }
   }
+  return matchConditions(run, flag, 0, 'no_group_type', null, false, false);
+}
 
-  let best: ReasonCode = 'no_group_type';
-  let bestIndex: number | null = null;
-  let skippedGroup = false;
+/**
+ * The condition loop of `get_match`, from condition `start` (whose properties are already known
+ * to match when `resumed`). A bucket the table lacks is queued and the flag waits, when the run
+ * batches buckets and nothing depends on this flag's value; otherwise it is hashed here.
+ */
+function matchConditions(
+  run: EvaluationRun,
+  flag: CompiledFlag,
+  start: number,
+  best: ReasonCode,
+  bestIndex: number | null,
+  skippedGroup: boolean,
+  resumed: boolean,
+): FlagResult | typeof WAITING {
+  const canWait = run.batchingBuckets && !flag.hasDependents;
   const conditions = flag.conditions;
-  for (let i = 0; i < conditions.length; i++) {
+  for (let i = start; i < conditions.length; i++) {
     const condition = conditions[i]!;
     const agg = condition.aggregation;
     let reason: ReasonCode;
@@ -98,20 +135,32 @@ function matchFlag(run: EvaluationRun, flag: CompiledFlag): FlagResult {
       skippedGroup = true;
       reason = 'no_group_type';
     } else {
-      const t = conditionTri(run, condition);
+      const t = resumed && i === start ? TRUE : conditionTri(run, condition);
       // An open condition decides either this flag's match or its reason: nothing after it is final.
       if (t === UNKNOWN) return inconclusive(flag);
       if (t === FALSE) {
         reason = 'no_condition_match';
       } else {
+        const wantsVariant = condition.variantIndex < 0 && flag.variants.length > 0;
         let id: Uint8Array | null = null;
-        if (condition.rollout !== 100 || (condition.variant === null && flag.variants.length > 0)) {
+        if (condition.rollout !== 100 || wantsVariant) {
           const got = run.identifier(flag, agg, false);
           if (got === UNKNOWN_IDENTIFIER) return inconclusive(flag);
           id = got;
         }
-        if (condition.rollout === 100 || rolloutBucket(run, flag, id!) <= condition.rollout / 100) {
-          const slot = condition.variantIndex >= 0 ? condition.variantIndex + 1 : id === null ? 0 : variantSlotFor(run, flag, id);
+        let inRollout = true;
+        if (condition.rollout !== 100) {
+          const h = flagBucket(flag, id!, 0, canWait, wantsVariant);
+          if (h !== h) return waitAt(i, best, bestIndex, skippedGroup);
+          inRollout = h <= condition.rollout / 100;
+        }
+        if (inRollout) {
+          let slot = condition.variantIndex + 1;
+          if (wantsVariant) {
+            const h = flagBucket(flag, id!, 1, canWait, true);
+            if (h !== h) return waitAt(i, best, bestIndex, skippedGroup);
+            slot = variantSlotOf(flag, h);
+          }
           return result(flag, true, slot, 'condition_match', i, matchedDescription(i), slot === 0 ? 'true' : flag.variants[slot - 1]!.key);
         }
         reason = 'out_of_rollout_bound';
@@ -125,45 +174,6 @@ function matchFlag(run: EvaluationRun, flag: CompiledFlag): FlagResult {
   const description = best === 'no_condition_match' && skippedGroup ? NO_MATCH_GROUPS_SKIPPED : DESCRIPTIONS[best];
   return result(flag, false, 0, best, bestIndex, description, null);
 }
-
-/**
- * Hashes, in one SIMD batch, the buckets that selected flags' filterless first conditions will
- * ask for (see `prefetchPlan`). Flags whose identifier needs stored data or is empty are left
- * to evaluation, which hashes whatever it still needs one at a time.
- */
-function prefetchBuckets(run: EvaluationRun, snapshot: FlagSnapshot, selected: Uint8Array): void {
-  const ordinals = snapshot.prefetchOrdinals;
-  const n = snapshot.flags.length;
-  // Shared scratch: evaluation is synchronous and a run only reads these while it evaluates.
-  // (A typed array this size would be allocated off-heap, which costs more than the hashing.)
-  if (bucketScratch.length < n << 1) bucketScratch = new Float64Array(n << 1);
-  const buckets = bucketScratch;
-  const ids = bucketIdScratch;
-  beginBuckets(buckets);
-  for (let k = 0; k < ordinals.length; k++) {
-    const o = ordinals[k]!;
-    // Entries of flags not hashed now must not match: a stale id is never this run's bytes,
-    // but clearing keeps old requests' bytes from being retained.
-    ids[o] = undefined;
-    if (!selected[o]) continue;
-    const flag = snapshot.flags[o]!;
-    const agg = flag.conditions[0]!.aggregation;
-    if (agg < 0 && flag.deviceBucketing && !run.hasDeviceId()) continue;
-    if (agg >= 0 && run.groupKey(agg) === null) continue;
-    const id = run.identifier(flag, agg, false);
-    if (id === UNKNOWN_IDENTIFIER || id.length === 0) continue;
-    ids[o] = id;
-    if (flag.prefetch & PREFETCH_ROLLOUT) addBucket(flag.hashPrefix, id, SALT_NONE, o << 1);
-    else buckets[o << 1] = NaN;
-    if (flag.prefetch & PREFETCH_VARIANT) addBucket(flag.hashPrefix, id, SALT_VARIANT, (o << 1) + 1);
-    else buckets[(o << 1) + 1] = NaN;
-  }
-  finishBuckets();
-  run.buckets = buckets;
-  run.bucketIds = ids;
-}
-let bucketScratch = new Float64Array(128);
-const bucketIdScratch: (Uint8Array | undefined)[] = [];
 
 /** Which flags the request asks for: active, runtime and tag filters, and flag_keys closure. */
 function selectFlags(snapshot: FlagSnapshot, ctx: EvaluationContext): Uint8Array {
@@ -212,11 +222,15 @@ function selectFlags(snapshot: FlagSnapshot, ctx: EvaluationContext): Uint8Array
 export function evaluateFlags(snapshot: FlagSnapshot, ctx: EvaluationContext): EvaluationResult {
   const run = new EvaluationRun(snapshot, ctx);
   const selected = selectFlags(snapshot, ctx);
+  beginBucketTable(snapshot.flags.length);
   if (snapshot.prefetchOrdinals.length > 0) prefetchBuckets(run, snapshot, selected);
-  const out: FlagResult[] = [];
-  let anyInconclusive = false;
-  let anyFailed = false;
+  // Sized once (pushing 50 results would grow the array three times), trimmed at the end.
+  const out = new Array<FlagResult>(snapshot.order.length);
+  let count = 0;
+  const state = { inconclusive: false, errors: false };
   const order = snapshot.order;
+  waits.count = 0;
+  run.batchingBuckets = true;
   for (let k = 0; k < order.length; k++) {
     const o = order[k]!;
     const flag = snapshot.flags[o]!;
@@ -224,23 +238,53 @@ export function evaluateFlags(snapshot: FlagSnapshot, ctx: EvaluationContext): E
       run.values[o] = false;
       continue;
     }
-    let r: FlagResult;
+    let r: FlagResult | typeof WAITING;
     try {
       r = matchFlag(run, flag);
     } catch (err) {
       if (!(err instanceof FlagFailure)) throw err;
       r = failed(flag, err.code);
     }
-    if (r.inconclusive) {
-      anyInconclusive = true;
-      run.values[o] = INCONCLUSIVE;
-    } else if (r.failed) {
-      anyFailed = true;
-      run.values[o] = NOT_EVALUATED;
-    } else {
-      run.values[o] = r.enabled ? (r.variant ?? true) : false;
+    if (r === WAITING) {
+      // Nothing depends on this flag: its place is kept and filled once the batch is hashed.
+      waits.position[waits.count] = count++;
+      waits.ordinal[waits.count++] = o;
+      continue;
     }
-    out.push(r);
+    record(run, o, r, state);
+    out[count++] = r;
   }
-  return { flags: out, inconclusive: anyInconclusive, errors: anyFailed };
+  out.length = count;
+  if (waits.count > 0) {
+    flushBuckets();
+    run.batchingBuckets = false;
+    for (let w = 0; w < waits.count; w++) {
+      const o = waits.ordinal[w]!;
+      const flag = snapshot.flags[o]!;
+      let r: FlagResult;
+      try {
+        r = matchConditions(run, flag, waits.condition[w]!, waits.best[w]!, waits.bestIndex[w]!, waits.skippedGroup[w]!, true) as FlagResult;
+      } catch (err) {
+        if (!(err instanceof FlagFailure)) throw err;
+        r = failed(flag, err.code);
+      }
+      record(run, o, r, state);
+      out[waits.position[w]!] = r;
+    }
+    waits.count = 0;
+  }
+  return { flags: out, inconclusive: state.inconclusive, errors: state.errors };
+}
+
+/** Stores a flag's value for flags that depend on it, and notes inconclusive or failed answers. */
+function record(run: EvaluationRun, o: number, r: FlagResult, state: { inconclusive: boolean; errors: boolean }): void {
+  if (r.inconclusive) {
+    state.inconclusive = true;
+    run.values[o] = INCONCLUSIVE;
+  } else if (r.failed) {
+    state.errors = true;
+    run.values[o] = NOT_EVALUATED;
+  } else {
+    run.values[o] = r.enabled ? (r.variant ?? true) : false;
+  }
 }

@@ -12,20 +12,26 @@
  * disk. Compiling it is synchronous and takes well under a millisecond.
  *
  * Memory layout of one batch slot (`SLOT_BYTES`, starting at a slot base):
- * - lane j's message bytes at `base + j * LANE_BYTES`, unpadded: the kernel masks whatever
- *   follows a message and adds SHA-1's padding itself, so the caller copies only the message
- *   (every lane of a batch must pad to the same number of blocks, at most `MAX_BLOCKS`);
- * - the four message lengths in bytes at `base + LENGTHS_OFFSET` (little-endian i32);
  * - the result at `base + RESULT_OFFSET`: h0 of the four lanes, then h1 of the four lanes
- *   (little-endian i32), which is all PostHog's 60-bit bucket needs.
+ *   (little-endian i32), which is all PostHog's 60-bit bucket needs;
+ * - the four message lengths in bytes at `base + LENGTHS_OFFSET`, and the four messages' start
+ *   offsets within their lanes at `base + STARTS_OFFSET` (little-endian i32);
+ * - lane j at `base + LANES_OFFSET + j * LANE_BYTES`, its message at the lane's start offset,
+ *   unpadded: the kernel masks whatever follows a message and adds SHA-1's padding itself, so
+ *   the caller writes only the message. Messages may start anywhere, so a caller can keep a
+ *   shared tail (identifier, salt) in place and write each prefix just before it. Every lane of
+ *   a batch must pad to the same number of blocks, at most `MAX_BLOCKS`, and start + 64 · blocks
+ *   must stay within the lane.
  */
 
-/** Blocks per lane; byte offsets within a lane must fit in a byte (the kernel's masks). */
+/** Blocks per message; byte offsets within a message must fit in a byte (the kernel's masks). */
 export const MAX_BLOCKS = 4;
-export const LANE_BYTES = MAX_BLOCKS * 64;
-export const RESULT_OFFSET = 4 * LANE_BYTES;
-export const LENGTHS_OFFSET = RESULT_OFFSET + 32;
-export const SLOT_BYTES = LENGTHS_OFFSET + 16;
+export const LANE_BYTES = 512;
+export const RESULT_OFFSET = 0;
+export const LENGTHS_OFFSET = 32;
+export const STARTS_OFFSET = 48;
+export const LANES_OFFSET = 64;
+export const SLOT_BYTES = LANES_OFFSET + 4 * LANE_BYTES;
 
 // --- A minimal WebAssembly binary writer: only what this kernel needs. ---
 
@@ -69,9 +75,9 @@ const OP = {
 /** Emits the body of `sha1x4(base: i32, blocks: i32)`. */
 function kernelBody(): number[] {
   const code: number[] = [];
-  // Locals: 0 base, 1 blocks (params); 2 block pointer (i32); then v128 locals.
-  const P = 2;
-  let nextLocal = 3;
+  // Locals: 0 base, 1 blocks (params); 2–5 lane pointers (i32); then v128 locals.
+  const PTR = [2, 3, 4, 5];
+  let nextLocal = 6;
   const local = () => nextLocal++;
   const [A, B, C, D, E] = [local(), local(), local(), local(), local()];
   const H = [local(), local(), local(), local(), local()];
@@ -85,7 +91,7 @@ function kernelBody(): number[] {
   const BOFF = local();
   const PAD = local();
   const IDX = local();
-  const vLocals = nextLocal - 3;
+  const vLocals = nextLocal - 6;
 
   const get = (l: number) => code.push(0x20, l);
   const set = (l: number) => code.push(0x21, l);
@@ -120,10 +126,10 @@ function kernelBody(): number[] {
     simd(OP.or);
   };
 
-  // Function-level locals declaration: one i32, then the v128s.
+  // Function-level locals declaration: four i32s, then the v128s.
   const decl: number[] = [];
   uleb(2, decl);
-  decl.push(1, I32);
+  decl.push(4, I32);
   uleb(vLocals, decl);
   decl.push(V128);
 
@@ -147,8 +153,15 @@ function kernelBody(): number[] {
   get(0); simd(OP.load); memarg(LENGTHS_OFFSET); i32const(3); simd(OP.shl); set(LENBITS);
   v128const([0, 0, 0, 0]); set(BOFF);
   v128const([0x80808080, 0x80808080, 0x80808080, 0x80808080]); set(PAD);
-  get(0);
-  set(P);
+  for (let j = 0; j < 4; j++) {
+    // ptr_j = base + LANES_OFFSET + j·LANE_BYTES + start_j
+    get(0);
+    code.push(0x28, 2); // i32.load align 4
+    uleb(STARTS_OFFSET + 4 * j, code);
+    get(0); code.push(0x6a); // i32.add
+    i32const(LANES_OFFSET + j * LANE_BYTES); code.push(0x6a);
+    set(PTR[j]!);
+  }
 
   // loop over blocks
   code.push(0x03, 0x40);
@@ -156,9 +169,9 @@ function kernelBody(): number[] {
     // Load 16 words per lane, byte-swapped to big-endian, transposed to one vector per word.
     for (let g = 0; g < 4; g++) {
       for (let j = 0; j < 4; j++) {
-        get(P);
+        get(PTR[j]!);
         simd(OP.load);
-        memarg(j * LANE_BYTES + g * 16);
+        memarg(g * 16);
         set(X[j]!);
       }
       // Padding: bytes before the lane's length kept, 0x80 at the length, zeros after.
@@ -237,8 +250,10 @@ function kernelBody(): number[] {
     for (let i = 0; i < 5; i++) {
       get(H[i]!); get(roles[i]!); simd(OP.add); set(H[i]!);
     }
-    // Next block: p += 64; blocks -= 1; loop while blocks != 0.
-    get(P); i32const(64); code.push(0x6a); set(P);
+    // Next block: ptr_j += 64; blocks -= 1; loop while blocks != 0.
+    for (let j = 0; j < 4; j++) {
+      get(PTR[j]!); i32const(64); code.push(0x6a); set(PTR[j]!);
+    }
     get(1); i32const(1); code.push(0x6b); code.push(0x22, 1); // local.tee blocks
     code.push(0x0d, 0); // br_if 0 (loop)
   }

@@ -145,6 +145,7 @@ export function compileFlag(def: FlagDef, ordinal: number, scope: FilterScope): 
     outcomes: null,
     outcomeSlots: 0,
     prefetch: 0,
+    hasDependents: false,
   };
   try {
     const filters = def.filters;

@@ -47,6 +47,7 @@ export function compileSnapshot(defs: ProjectDefs): FlagSnapshot {
   const flags = live.map((def, i) => compileFlag(def, i, scope));
   const { order, missing } = dependencyOrder(flags.map((f) => f.dependencies));
   flags.forEach((f, i) => (f.missingDependency = missing[i]!));
+  for (const f of flags) for (const d of f.dependencies) if (d >= 0) flags[d]!.hasDependents = true;
 
   const groupTypeNames: (string | undefined)[] = [];
   const groupTypeIndexByName = new Map<string, number>();

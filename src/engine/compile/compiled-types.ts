@@ -105,6 +105,8 @@ export interface CompiledFlag {
    * the first condition needs whenever it is reached, i.e. it has no filters. 0 for none.
    */
   prefetch: number;
+  /** Some flag depends on this one: its value is needed in order, so it never waits for a batch. */
+  hasDependents: boolean;
 }
 
 /** `CompiledFlag.prefetch`: the rollout bucket (salt ""). */

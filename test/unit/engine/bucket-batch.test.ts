@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { addBucket, beginBuckets, finishBuckets, simdBuckets } from '../../../src/engine/bucket-batch.ts';
 import { hashBytes, utf8Bytes } from '../../../src/engine/hash.ts';
-import { createSha1x4, LANE_BYTES, LENGTHS_OFFSET, MAX_BLOCKS, RESULT_OFFSET } from '../../../src/engine/sha1x4.ts';
+import { createSha1x4, LANE_BYTES, LANES_OFFSET, LENGTHS_OFFSET, MAX_BLOCKS, RESULT_OFFSET, STARTS_OFFSET } from '../../../src/engine/sha1x4.ts';
 import { compileSnapshot, evaluateFlags, type FlagDef } from '../../../src/engine/index.ts';
 
 function lcg(seed: number): () => number {
@@ -16,20 +16,22 @@ test('WebAssembly SIMD is available on the Node versions Vexil supports, so batc
   assert.equal(simdBuckets, true);
 });
 
-test('the kernel digests four messages of any length up to its slot, over stale memory, as node:crypto does', () => {
+test('the kernel digests four messages of any length up to its slot, at any start, over stale memory, as node:crypto does', () => {
   const kernel = createSha1x4(1)!;
   const rand = lcg(3);
   const maxLength = MAX_BLOCKS * 64 - 9;
   for (let len = 0; len <= maxLength; len++) {
     const blocks = ((len + 8) >>> 6) + 1;
-    // Garbage after each message: the kernel must mask it, not rely on zeroed memory.
-    kernel.bytes.fill(0xa5, 0, 4 * LANE_BYTES);
+    // Garbage around each message: the kernel must mask it, not rely on zeroed memory.
+    kernel.bytes.fill(0xa5, LANES_OFFSET, LANES_OFFSET + 4 * LANE_BYTES);
     const lanes: Buffer[] = [];
     for (let j = 0; j < 4; j++) {
       let n = len - j;
       if (n < 0 || ((n + 8) >>> 6) + 1 !== blocks) n = len;
       const message = Buffer.from(Array.from({ length: n }, () => Math.floor(rand() * 256)));
-      kernel.bytes.set(message, j * LANE_BYTES);
+      const start = Math.floor(rand() * (LANE_BYTES - blocks * 64 + 1));
+      kernel.bytes.set(message, LANES_OFFSET + j * LANE_BYTES + start);
+      kernel.words[STARTS_OFFSET / 4 + j] = start;
       kernel.words[LENGTHS_OFFSET / 4 + j] = n;
       lanes.push(message);
     }
@@ -42,13 +44,34 @@ test('the kernel digests four messages of any length up to its slot, over stale 
   }
 });
 
+test('identifiers kept in lanes across batches never leak into another identifier\'s or salt\'s hash', () => {
+  const rand = lcg(17);
+  const ids = Array.from({ length: 6 }, (_, i) => utf8Bytes(`0190abcd-${i}-7abc-8abc-${'0'.repeat(i * 3)}${i}`));
+  const salts = [new Uint8Array(0), utf8Bytes('variant'), utf8Bytes('other-salt')];
+  const prefixes = Array.from({ length: 30 }, (_, i) => utf8Bytes(`${'k'.repeat(1 + ((i * 7) % 60))}.`));
+  for (let round = 0; round < 100; round++) {
+    const inputs: [Uint8Array, Uint8Array, Uint8Array][] = [];
+    const id = ids[Math.floor(rand() * ids.length)]!;
+    for (let i = 0; i < 50; i++) {
+      // Mostly one identifier per batch, as in a request, sometimes another one.
+      const use = rand() < 0.8 ? id : ids[Math.floor(rand() * ids.length)]!;
+      inputs.push([prefixes[Math.floor(rand() * prefixes.length)]!, use, salts[Math.floor(rand() * salts.length)]!]);
+    }
+    const out = new Float64Array(inputs.length).fill(NaN);
+    beginBuckets(out);
+    inputs.forEach(([p, i, salt], k) => addBucket(p, i, salt, k));
+    finishBuckets();
+    inputs.forEach(([p, i, salt], k) => assert.equal(out[k], hashBytes(p, i, salt), `round ${round}, input ${k}`));
+  }
+});
+
 test('a batch of mixed lengths, partial batches and over-long messages equals the scalar hash one by one', () => {
   const rand = lcg(11);
   for (let round = 0; round < 200; round++) {
     const count = 1 + Math.floor(rand() * 40);
     const inputs: [Uint8Array, Uint8Array, Uint8Array][] = [];
     for (let i = 0; i < count; i++) {
-      const prefix = utf8Bytes(`${'flag-'.repeat(1 + Math.floor(rand() * 12))}.`);
+      const prefix = utf8Bytes(`${'flag-'.repeat(1 + Math.floor(rand() * 45))}.`);
       // Mostly realistic ids, some long enough to need the scalar fallback, some non-ASCII.
       const idLength = rand() < 0.1 ? 200 + Math.floor(rand() * 300) : 1 + Math.floor(rand() * 80);
       const id = utf8Bytes(Array.from({ length: idLength }, () => String.fromCharCode(33 + Math.floor(rand() * (rand() < 0.05 ? 0x500 : 90)))).join(''));
