@@ -9,9 +9,9 @@ import { beginBucketTable, bucket, flushBuckets, prefetchBuckets, queueBuckets, 
 import { EvaluationRun, INCONCLUSIVE, NOT_EVALUATED, UNKNOWN_IDENTIFIER } from './evaluation-run.ts';
 import { hashBytes, SALT_NONE, SALT_VARIANT } from './hash.ts';
 import { conditionTri, FlagFailure } from './match-condition.ts';
-import { DESCRIPTIONS, matchedDescription, NO_MATCH_GROUPS_SKIPPED, PRIORITY } from './reasons.ts';
-import { failed, inconclusive, result } from './results.ts';
-import type { EvaluationContext, EvaluationResult, FlagResult, ReasonCode } from './types.ts';
+import { DESCRIPTIONS } from './reasons.ts';
+import { failed, inconclusive, matchedResult, NO_CONDITION_MATCH, NO_GROUP_TYPE, OUT_OF_ROLLOUT_BOUND, result, unmatchedResult } from './results.ts';
+import type { EvaluationContext, EvaluationResult, FlagResult } from './types.ts';
 
 const HOLDOUT_PREFIX = new TextEncoder().encode('holdout-');
 
@@ -75,12 +75,12 @@ const waits = {
   position: [] as number[],
   ordinal: [] as number[],
   condition: [] as number[],
-  best: [] as ReasonCode[],
+  best: [] as number[],
   bestIndex: [] as (number | null)[],
   skippedGroup: [] as boolean[],
 };
 
-function waitAt(condition: number, best: ReasonCode, bestIndex: number | null, skippedGroup: boolean): typeof WAITING {
+function waitAt(condition: number, best: number, bestIndex: number | null, skippedGroup: boolean): typeof WAITING {
   const k = waits.count;
   waits.condition[k] = condition;
   waits.best[k] = best;
@@ -106,7 +106,7 @@ function matchFlag(run: EvaluationRun, flag: CompiledFlag): FlagResult | typeof 
       return result(flag, true, flag.variants.length + 1, 'holdout_condition_value', null, DESCRIPTIONS.holdout_condition_value, flag.holdout.variant);
     }
   }
-  return matchConditions(run, flag, 0, 'no_group_type', null, false, false);
+  return matchConditions(run, flag, 0, NO_GROUP_TYPE, null, false, false);
 }
 
 /**
@@ -118,7 +118,7 @@ function matchConditions(
   run: EvaluationRun,
   flag: CompiledFlag,
   start: number,
-  best: ReasonCode,
+  best: number,
   bestIndex: number | null,
   skippedGroup: boolean,
   resumed: boolean,
@@ -128,18 +128,18 @@ function matchConditions(
   for (let i = start; i < conditions.length; i++) {
     const condition = conditions[i]!;
     const agg = condition.aggregation;
-    let reason: ReasonCode;
+    let reason: number;
     if (agg < 0 && flag.deviceBucketing && !run.hasDeviceId()) {
-      reason = 'out_of_rollout_bound';
+      reason = OUT_OF_ROLLOUT_BOUND;
     } else if (agg >= 0 && run.groupKey(agg) === null) {
       skippedGroup = true;
-      reason = 'no_group_type';
+      reason = NO_GROUP_TYPE;
     } else {
       const t = resumed && i === start ? TRUE : conditionTri(run, condition);
       // An open condition decides either this flag's match or its reason: nothing after it is final.
       if (t === UNKNOWN) return inconclusive(flag);
       if (t === FALSE) {
-        reason = 'no_condition_match';
+        reason = NO_CONDITION_MATCH;
       } else {
         const wantsVariant = condition.variantIndex < 0 && flag.variants.length > 0;
         let id: Uint8Array | null = null;
@@ -161,18 +161,18 @@ function matchConditions(
             if (h !== h) return waitAt(i, best, bestIndex, skippedGroup);
             slot = variantSlotOf(flag, h);
           }
-          return result(flag, true, slot, 'condition_match', i, matchedDescription(i), slot === 0 ? 'true' : flag.variants[slot - 1]!.key);
+          return matchedResult(flag, i, slot);
         }
-        reason = 'out_of_rollout_bound';
+        reason = OUT_OF_ROLLOUT_BOUND;
       }
     }
-    if (PRIORITY[reason] >= PRIORITY[best]) {
+    // PostHog's priority; among equals the later condition wins.
+    if (reason >= best) {
       best = reason;
       bestIndex = i;
     }
   }
-  const description = best === 'no_condition_match' && skippedGroup ? NO_MATCH_GROUPS_SKIPPED : DESCRIPTIONS[best];
-  return result(flag, false, 0, best, bestIndex, description, null);
+  return unmatchedResult(flag, best, bestIndex, skippedGroup);
 }
 
 /** Which flags the request asks for: active, runtime and tag filters, and flag_keys closure. */

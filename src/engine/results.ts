@@ -5,7 +5,7 @@
  * failures and inconclusive answers are rare and built fresh.
  */
 import type { CompiledFlag } from './compile/compiled-types.ts';
-import { DESCRIPTIONS, NO_MATCH_GROUPS_SKIPPED } from './reasons.ts';
+import { DESCRIPTIONS, matchedDescription, NO_MATCH_GROUPS_SKIPPED, PRIORITY } from './reasons.ts';
 import type { FlagErrorCode, FlagResult, ReasonCode } from './types.ts';
 
 /** A fresh result object (for failures and inconclusive answers, which are rare and not shared). */
@@ -94,6 +94,43 @@ export function result(
     table[slot] = r;
   }
   return r;
+}
+
+/**
+ * Why no condition matched, as numbers ordered by PostHog's priority (spec §4.2: the highest
+ * wins): the condition loop compares these instead of looking reason strings up.
+ */
+export const NO_GROUP_TYPE = 1;
+export const NO_CONDITION_MATCH = 2;
+export const OUT_OF_ROLLOUT_BOUND = 3;
+const UNMATCHED: readonly ReasonCode[] = ['flag_disabled', 'no_group_type', 'no_condition_match', 'out_of_rollout_bound'];
+// The order above must be PostHog's.
+if (!(PRIORITY.no_group_type < PRIORITY.no_condition_match && PRIORITY.no_condition_match < PRIORITY.out_of_rollout_bound)) {
+  throw new Error('reason priorities changed');
+}
+
+const UNMATCHED_BLOCK = UNMATCHED.map((code) => OTHER_BLOCK[REASON_NUMBER[code] * 2]!);
+const SKIPPED_BLOCK = OTHER_BLOCK[GROUPS_SKIPPED * 2]!;
+
+/** `result` for condition `i` matching with variant slot `slot`: the memo lookup first. */
+export function matchedResult(flag: CompiledFlag, i: number, slot: number): FlagResult {
+  const memo = flag.outcomes?.[i * (flag.variants.length + 1) + slot];
+  if (memo !== undefined) return memo;
+  return result(flag, true, slot, 'condition_match', i, matchedDescription(i), slot === 0 ? 'true' : flag.variants[slot - 1]!.key);
+}
+
+/** `result` when no condition matched: `reason` one of the numbers above, the best of them. */
+export function unmatchedResult(flag: CompiledFlag, reason: number, conditionIndex: number | null, groupsSkipped: boolean): FlagResult {
+  const code = UNMATCHED[reason]!;
+  const description = reason === NO_CONDITION_MATCH && groupsSkipped ? NO_MATCH_GROUPS_SKIPPED : DESCRIPTIONS[code];
+  if (flag.outcomes !== null) {
+    // outcomeSlot's arithmetic, with the block known from the reason number.
+    const block = description === NO_MATCH_GROUPS_SKIPPED ? SKIPPED_BLOCK : UNMATCHED_BLOCK[reason]!;
+    const conditions = flag.conditions.length;
+    const memo = flag.outcomes[conditions * (flag.variants.length + 1) + 1 + block * (conditions + 2) + (conditionIndex ?? -1) + 1];
+    if (memo !== undefined) return memo;
+  }
+  return result(flag, false, 0, code, conditionIndex, description, null);
 }
 
 export function failed(flag: CompiledFlag, code: FlagErrorCode): FlagResult {

@@ -26,12 +26,15 @@
 
 /** Blocks per message; byte offsets within a message must fit in a byte (the kernel's masks). */
 export const MAX_BLOCKS = 4;
+/** Groups of four lanes hashed together. */
+export const GROUPS = 1;
+export const LANES = 4 * GROUPS;
 export const LANE_BYTES = 512;
 export const RESULT_OFFSET = 0;
-export const LENGTHS_OFFSET = 32;
-export const STARTS_OFFSET = 48;
-export const LANES_OFFSET = 64;
-export const SLOT_BYTES = LANES_OFFSET + 4 * LANE_BYTES;
+export const LENGTHS_OFFSET = 32 * GROUPS;
+export const STARTS_OFFSET = 48 * GROUPS;
+export const LANES_OFFSET = 64 * GROUPS;
+export const SLOT_BYTES = LANES_OFFSET + LANES * LANE_BYTES;
 
 // --- A minimal WebAssembly binary writer: only what this kernel needs. ---
 
@@ -72,26 +75,30 @@ const OP = {
   shl: 171, shrU: 173, add: 174,
 } as const;
 
-/** Emits the body of `sha1x4(base: i32, blocks: i32)`. */
-function kernelBody(): number[] {
+/** Emits the body of `sha1x4(base: i32, blocks: i32)` for `groups` × 4 lanes. */
+function kernelBody(groups: number): number[] {
   const code: number[] = [];
-  // Locals: 0 base, 1 blocks (params); 2–5 lane pointers (i32); then v128 locals.
-  const PTR = [2, 3, 4, 5];
-  let nextLocal = 6;
+  // Locals: 0 base, 1 blocks (params); lane pointers (i32); then v128 locals.
+  let nextLocal = 2;
   const local = () => nextLocal++;
-  const [A, B, C, D, E] = [local(), local(), local(), local(), local()];
-  const H = [local(), local(), local(), local(), local()];
-  const W = Array.from({ length: 16 }, local);
+  const lanes = Array.from({ length: groups * 4 }, (_, i) => i);
+  const PTR = lanes.map(local);
+  const i32Locals = nextLocal - 2;
+  // Per group of four lanes: state, chaining value, schedule, lengths (as bytes, and in bits).
+  const G = Array.from({ length: groups }, () => ({
+    abcde: [local(), local(), local(), local(), local()],
+    H: [local(), local(), local(), local(), local()],
+    W: Array.from({ length: 16 }, local),
+    L: [local(), local(), local(), local()],
+    LENBITS: local(),
+  }));
   const X = [local(), local(), local(), local()];
   const T = [local(), local(), local(), local()];
   const KL = [local(), local(), local(), local()];
-  // Per lane: its length splatted to bytes; then the block's byte offset, 0x80s, scratch.
-  const L = [local(), local(), local(), local()];
-  const LENBITS = local();
   const BOFF = local();
   const PAD = local();
   const IDX = local();
-  const vLocals = nextLocal - 6;
+  const vLocals = nextLocal - 2 - i32Locals;
 
   const get = (l: number) => code.push(0x20, l);
   const set = (l: number) => code.push(0x21, l);
@@ -103,13 +110,18 @@ function kernelBody(): number[] {
     code.push(0x41);
     sleb(n, code);
   };
-  const v128const = (lanes: number[]) => {
-    simd(OP.const);
-    for (const x of lanes) code.push(x & 0xff, (x >>> 8) & 0xff, (x >>> 16) & 0xff, (x >>> 24) & 0xff);
+  const i32load = (offset: number) => {
+    code.push(0x28, 2); // i32.load align 4
+    uleb(offset, code);
   };
-  const shuffle = (lanes: number[]) => {
+  const v128const = (words: number[]) => {
+    simd(OP.const);
+    for (const x of words) code.push(x & 0xff, (x >>> 8) & 0xff, (x >>> 16) & 0xff, (x >>> 24) & 0xff);
+  };
+  const splat4 = (x: number) => v128const([x, x, x, x]);
+  const shuffle = (bytes: number[]) => {
     simd(OP.shuffle);
-    code.push(...lanes);
+    code.push(...bytes);
   };
   const memarg = (offset: number) => {
     code.push(4); // align 2^4
@@ -126,65 +138,64 @@ function kernelBody(): number[] {
     simd(OP.or);
   };
 
-  // Function-level locals declaration: four i32s, then the v128s.
   const decl: number[] = [];
   uleb(2, decl);
-  decl.push(4, I32);
+  uleb(i32Locals, decl);
+  decl.push(I32);
   uleb(vLocals, decl);
   decl.push(V128);
 
   const IV = [0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476, 0xc3d2e1f0];
-  for (let i = 0; i < 5; i++) {
-    v128const([IV[i]!, IV[i]!, IV[i]!, IV[i]!]);
-    set(H[i]!);
-  }
   const K = [0x5a827999, 0x6ed9eba1, 0x8f1bbcdc, 0xca62c1d6];
-  for (let i = 0; i < 4; i++) {
-    v128const([K[i]!, K[i]!, K[i]!, K[i]!]);
+  K.forEach((k, i) => {
+    splat4(k);
     set(KL[i]!);
-  }
-  for (let j = 0; j < 4; j++) {
-    get(0);
-    code.push(0x28, 2); // i32.load align 4
-    uleb(LENGTHS_OFFSET + 4 * j, code);
-    simd(OP.splat8);
-    set(L[j]!);
-  }
-  get(0); simd(OP.load); memarg(LENGTHS_OFFSET); i32const(3); simd(OP.shl); set(LENBITS);
-  v128const([0, 0, 0, 0]); set(BOFF);
-  v128const([0x80808080, 0x80808080, 0x80808080, 0x80808080]); set(PAD);
-  for (let j = 0; j < 4; j++) {
-    // ptr_j = base + LANES_OFFSET + j·LANE_BYTES + start_j
-    get(0);
-    code.push(0x28, 2); // i32.load align 4
-    uleb(STARTS_OFFSET + 4 * j, code);
+  });
+  G.forEach((grp, g) => {
+    IV.forEach((iv, i) => {
+      splat4(iv);
+      set(grp.H[i]!);
+    });
+    for (let j = 0; j < 4; j++) {
+      get(0);
+      i32load(LENGTHS_OFFSET + 4 * (4 * g + j));
+      simd(OP.splat8);
+      set(grp.L[j]!);
+    }
+    get(0); simd(OP.load); memarg(LENGTHS_OFFSET + 16 * g); i32const(3); simd(OP.shl); set(grp.LENBITS);
+  });
+  splat4(0); set(BOFF);
+  splat4(0x80808080); set(PAD);
+  for (const lane of lanes) {
+    // ptr = base + LANES_OFFSET + lane·LANE_BYTES + start
+    get(0); i32load(STARTS_OFFSET + 4 * lane);
     get(0); code.push(0x6a); // i32.add
-    i32const(LANES_OFFSET + j * LANE_BYTES); code.push(0x6a);
-    set(PTR[j]!);
+    i32const(LANES_OFFSET + lane * LANE_BYTES); code.push(0x6a);
+    set(PTR[lane]!);
   }
 
   // loop over blocks
   code.push(0x03, 0x40);
-  {
+  G.forEach((grp, g) => {
     // Load 16 words per lane, byte-swapped to big-endian, transposed to one vector per word.
-    for (let g = 0; g < 4; g++) {
+    for (let q = 0; q < 4; q++) {
       for (let j = 0; j < 4; j++) {
-        get(PTR[j]!);
+        get(PTR[4 * g + j]!);
         simd(OP.load);
-        memarg(g * 16);
+        memarg(q * 16);
         set(X[j]!);
       }
       // Padding: bytes before the lane's length kept, 0x80 at the length, zeros after.
       get(BOFF);
-      v128const([0, 1, 2, 3].map((q) => {
-        const b = g * 16 + q * 4;
+      v128const([0, 1, 2, 3].map((r) => {
+        const b = q * 16 + r * 4;
         return b | ((b + 1) << 8) | ((b + 2) << 16) | ((b + 3) << 24);
       }));
       simd(OP.add8);
       set(IDX);
       for (let j = 0; j < 4; j++) {
-        get(X[j]!); get(IDX); get(L[j]!); simd(OP.ltU8); simd(OP.and);
-        get(IDX); get(L[j]!); simd(OP.eq8); get(PAD); simd(OP.and);
+        get(X[j]!); get(IDX); get(grp.L[j]!); simd(OP.ltU8); simd(OP.and);
+        get(IDX); get(grp.L[j]!); simd(OP.eq8); get(PAD); simd(OP.and);
         simd(OP.or);
         set(X[j]!);
       }
@@ -197,25 +208,30 @@ function kernelBody(): number[] {
       get(X[2]!); get(X[3]!); shuffle(hi); set(T[3]!);
       const low64 = [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23];
       const high64 = low64.map((x) => x + 8);
-      get(T[0]!); get(T[2]!); shuffle(low64); set(W[4 * g]!);
-      get(T[0]!); get(T[2]!); shuffle(high64); set(W[4 * g + 1]!);
-      get(T[1]!); get(T[3]!); shuffle(low64); set(W[4 * g + 2]!);
-      get(T[1]!); get(T[3]!); shuffle(high64); set(W[4 * g + 3]!);
+      get(T[0]!); get(T[2]!); shuffle(low64); set(grp.W[4 * q]!);
+      get(T[0]!); get(T[2]!); shuffle(high64); set(grp.W[4 * q + 1]!);
+      get(T[1]!); get(T[3]!); shuffle(low64); set(grp.W[4 * q + 2]!);
+      get(T[1]!); get(T[3]!); shuffle(high64); set(grp.W[4 * q + 3]!);
     }
     // The last block ends with the 64-bit big-endian bit length (lengths are far below 2^29).
     get(1); i32const(1); code.push(0x46); // i32.eq
     code.push(0x04, 0x40); // if
-    v128const([0, 0, 0, 0]); set(W[14]!);
-    get(LENBITS); set(W[15]!);
+    splat4(0); set(grp.W[14]!);
+    get(grp.LENBITS); set(grp.W[15]!);
     code.push(0x0b);
-    v128const([0x40404040, 0x40404040, 0x40404040, 0x40404040]); get(BOFF); simd(OP.add8); set(BOFF);
     for (let i = 0; i < 5; i++) {
-      get(H[i]!);
-      set([A, B, C, D, E][i]!);
+      get(grp.H[i]!);
+      set(grp.abcde[i]!);
     }
-    // Roles rotate each round: new a is written into the local that held e.
-    let [a, b, c, d, e] = [A, B, C, D, E];
-    for (let t = 0; t < 80; t++) {
+  });
+  splat4(0x40404040); get(BOFF); simd(OP.add8); set(BOFF);
+  // Roles rotate each round: new a is written into the local that held e. The groups' rounds
+  // are interleaved: their dependency chains are independent, so the CPU overlaps them.
+  const roles = G.map((grp) => [...grp.abcde]);
+  for (let t = 0; t < 80; t++) {
+    G.forEach((grp, g) => {
+      const [a, b, c, d, e] = roles[g]! as [number, number, number, number, number];
+      const W = grp.W;
       const w = W[t & 15]!;
       if (t >= 16) {
         // w[t] = rotl1(w[t-3] ^ w[t-8] ^ w[t-14] ^ w[t-16]), in place of w[t-16].
@@ -244,22 +260,25 @@ function kernelBody(): number[] {
       set(e);
       rotl(b, 30);
       set(b);
-      [a, b, c, d, e] = [e, a, b, c, d];
-    }
-    const roles = [a, b, c, d, e];
-    for (let i = 0; i < 5; i++) {
-      get(H[i]!); get(roles[i]!); simd(OP.add); set(H[i]!);
-    }
-    // Next block: ptr_j += 64; blocks -= 1; loop while blocks != 0.
-    for (let j = 0; j < 4; j++) {
-      get(PTR[j]!); i32const(64); code.push(0x6a); set(PTR[j]!);
-    }
-    get(1); i32const(1); code.push(0x6b); code.push(0x22, 1); // local.tee blocks
-    code.push(0x0d, 0); // br_if 0 (loop)
+      roles[g] = [e, a, b, c, d];
+    });
   }
+  G.forEach((grp, g) => {
+    for (let i = 0; i < 5; i++) {
+      get(grp.H[i]!); get(roles[g]![i]!); simd(OP.add); set(grp.H[i]!);
+    }
+  });
+  // Next block: pointers += 64; blocks -= 1; loop while blocks != 0.
+  for (const lane of lanes) {
+    get(PTR[lane]!); i32const(64); code.push(0x6a); set(PTR[lane]!);
+  }
+  get(1); i32const(1); code.push(0x6b); code.push(0x22, 1); // local.tee blocks
+  code.push(0x0d, 0); // br_if 0 (loop)
   code.push(0x0b); // end loop
-  get(0); get(H[0]!); simd(OP.store); memarg(RESULT_OFFSET);
-  get(0); get(H[1]!); simd(OP.store); memarg(RESULT_OFFSET + 16);
+  G.forEach((grp, g) => {
+    get(0); get(grp.H[0]!); simd(OP.store); memarg(RESULT_OFFSET + 32 * g);
+    get(0); get(grp.H[1]!); simd(OP.store); memarg(RESULT_OFFSET + 32 * g + 16);
+  });
   code.push(0x0b); // end function
 
   const body: number[] = [...decl, ...code];
@@ -287,7 +306,7 @@ export function sha1x4ModuleBytes(memoryPages: number): Uint8Array {
   name('memory');
   exp.push(0x02, 0);
   section(7, exp, out);
-  const code: number[] = [1, ...kernelBody()];
+  const code: number[] = [1, ...kernelBody(GROUPS)];
   section(10, code, out);
   return Uint8Array.from(out);
 }

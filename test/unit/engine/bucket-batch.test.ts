@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { addBucket, beginBuckets, finishBuckets, simdBuckets } from '../../../src/engine/bucket-batch.ts';
 import { hashBytes, utf8Bytes } from '../../../src/engine/hash.ts';
-import { createSha1x4, LANE_BYTES, LANES_OFFSET, LENGTHS_OFFSET, MAX_BLOCKS, RESULT_OFFSET, STARTS_OFFSET } from '../../../src/engine/sha1x4.ts';
+import { createSha1x4, LANE_BYTES, LANES, LANES_OFFSET, LENGTHS_OFFSET, MAX_BLOCKS, RESULT_OFFSET, STARTS_OFFSET } from '../../../src/engine/sha1x4.ts';
 import { compileSnapshot, evaluateFlags, type FlagDef } from '../../../src/engine/index.ts';
 
 function lcg(seed: number): () => number {
@@ -16,17 +16,17 @@ test('WebAssembly SIMD is available on the Node versions Vexil supports, so batc
   assert.equal(simdBuckets, true);
 });
 
-test('the kernel digests four messages of any length up to its slot, at any start, over stale memory, as node:crypto does', () => {
+test('the kernel digests its lanes\' messages of any length up to its slot, at any start, over stale memory, as node:crypto does', () => {
   const kernel = createSha1x4(1)!;
   const rand = lcg(3);
   const maxLength = MAX_BLOCKS * 64 - 9;
   for (let len = 0; len <= maxLength; len++) {
     const blocks = ((len + 8) >>> 6) + 1;
     // Garbage around each message: the kernel must mask it, not rely on zeroed memory.
-    kernel.bytes.fill(0xa5, LANES_OFFSET, LANES_OFFSET + 4 * LANE_BYTES);
+    kernel.bytes.fill(0xa5, LANES_OFFSET, LANES_OFFSET + LANES * LANE_BYTES);
     const lanes: Buffer[] = [];
-    for (let j = 0; j < 4; j++) {
-      let n = len - j;
+    for (let j = 0; j < LANES; j++) {
+      let n = len - (j % 5);
       if (n < 0 || ((n + 8) >>> 6) + 1 !== blocks) n = len;
       const message = Buffer.from(Array.from({ length: n }, () => Math.floor(rand() * 256)));
       const start = Math.floor(rand() * (LANE_BYTES - blocks * 64 + 1));
@@ -38,8 +38,10 @@ test('the kernel digests four messages of any length up to its slot, at any star
     kernel.run(0, blocks);
     lanes.forEach((message, j) => {
       const digest = createHash('sha1').update(message).digest();
-      assert.equal(kernel.words[RESULT_OFFSET / 4 + j], digest.readInt32BE(0), `h0, length ${message.length}, lane ${j}`);
-      assert.equal(kernel.words[RESULT_OFFSET / 4 + 4 + j], digest.readInt32BE(4), `h1, length ${message.length}, lane ${j}`);
+      // Each group of four lanes stores its h0 vector, then its h1 vector.
+      const h0 = RESULT_OFFSET / 4 + 8 * (j >> 2) + (j & 3);
+      assert.equal(kernel.words[h0], digest.readInt32BE(0), `h0, length ${message.length}, lane ${j}`);
+      assert.equal(kernel.words[h0 + 4], digest.readInt32BE(4), `h1, length ${message.length}, lane ${j}`);
     });
   }
 });
