@@ -34,11 +34,28 @@ export function beginBuckets(out: Float64Array): void {
   target = out;
 }
 
+const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
+
 /**
- * Queues the bucket of `prefix ‖ id ‖ salt` (id non-empty) to be written at `out[index]`.
- * Lanes keep an identifier's bytes by identity, so `id` and `salt` must never be mutated.
+ * A prefix as the kernel's memory wants it before a lane's tail: right-aligned to a 32-bit
+ * boundary (zeros first), as little-endian words, so queueing a message stores a few words
+ * instead of copying bytes. Computed once per flag, at compile time.
  */
-export function addBucket(prefix: Uint8Array, id: Uint8Array, salt: Uint8Array, index: number): void {
+export function alignedPrefix(prefix: Uint8Array): Int32Array {
+  const n = (prefix.length + 3) >> 2;
+  const bytes = new Uint8Array(n << 2);
+  bytes.set(prefix, bytes.length - prefix.length);
+  const words = new Int32Array(n);
+  for (let i = 0; i < n; i++) words[i] = bytes[4 * i]! | (bytes[4 * i + 1]! << 8) | (bytes[4 * i + 2]! << 16) | (bytes[4 * i + 3]! << 24);
+  return words;
+}
+
+/**
+ * Queues the bucket of `prefix ‖ id ‖ salt` (id non-empty) to be written at `out[index]`;
+ * `words` is `alignedPrefix(prefix)`, or null. Lanes keep an identifier's bytes by identity,
+ * so `id` and `salt` must never be mutated.
+ */
+export function addBucket(prefix: Uint8Array, words: Int32Array | null, id: Uint8Array, salt: Uint8Array, index: number): void {
   const pl = prefix.length, il = id.length, sl = salt.length;
   const len = pl + il + sl;
   const blocks = ((len + 8) >>> 6) + 1;
@@ -60,10 +77,16 @@ export function addBucket(prefix: Uint8Array, id: Uint8Array, salt: Uint8Array, 
     copy(salt, mem, tail + il);
     laneSalts[l] = salt;
   }
-  copy(prefix, mem, tail - pl);
-  const words = kernel.words;
-  words[((slot + STARTS_OFFSET) >> 2) + lane] = TAIL_AT - pl;
-  words[((slot + LENGTHS_OFFSET) >> 2) + lane] = len;
+  const memWords = kernel.words;
+  if (words !== null && LITTLE_ENDIAN) {
+    // TAIL_AT and every slot and lane offset are multiples of 4.
+    const at = (tail >> 2) - words.length;
+    for (let i = 0; i < words.length; i++) memWords[at + i] = words[i]!;
+  } else {
+    copy(prefix, mem, tail - pl);
+  }
+  memWords[((slot + STARTS_OFFSET) >> 2) + lane] = TAIL_AT - pl;
+  memWords[((slot + LENGTHS_OFFSET) >> 2) + lane] = len;
   laneTarget[blocks * LANES + lane] = index;
   if (lane === LANES - 1) run(blocks, LANES);
   else lanesFilled[blocks] = lane + 1;

@@ -46,8 +46,8 @@ export function queueBuckets(flag: CompiledFlag, id: Uint8Array, rollout: boolea
     values[o << 1] = NaN;
     values[(o << 1) + 1] = NaN;
   }
-  if (rollout) addBucket(flag.hashPrefix, id, SALT_NONE, o << 1);
-  if (variant) addBucket(flag.hashPrefix, id, SALT_VARIANT, (o << 1) + 1);
+  if (rollout) addBucket(flag.hashPrefix, flag.hashPrefixWords, id, SALT_NONE, o << 1);
+  if (variant) addBucket(flag.hashPrefix, flag.hashPrefixWords, id, SALT_VARIANT, (o << 1) + 1);
 }
 
 /** Hashes everything queued; the batch stays open for more. */
@@ -62,6 +62,16 @@ export function flushBuckets(): void {
  * left to evaluation.
  */
 export function prefetchBuckets(run: EvaluationRun, snapshot: FlagSnapshot, selected: Uint8Array): void {
+  const simple = snapshot.prefetchByDistinctId;
+  const distinctId = simple.length > 0 ? run.distinctIdBytes() : null;
+  if (distinctId !== null && distinctId.length > 0) {
+    for (let k = 0; k < simple.length; k++) {
+      const o = simple[k]!;
+      if (!selected[o]) continue;
+      const flag = snapshot.flags[o]!;
+      queueBuckets(flag, distinctId, (flag.prefetch & PREFETCH_ROLLOUT) !== 0, (flag.prefetch & PREFETCH_VARIANT) !== 0);
+    }
+  }
   const ordinals = snapshot.prefetchOrdinals;
   for (let k = 0; k < ordinals.length; k++) {
     const o = ordinals[k]!;

@@ -223,7 +223,7 @@ export function evaluateFlags(snapshot: FlagSnapshot, ctx: EvaluationContext): E
   const run = new EvaluationRun(snapshot, ctx);
   const selected = selectFlags(snapshot, ctx);
   beginBucketTable(snapshot.flags.length);
-  if (snapshot.prefetchOrdinals.length > 0) prefetchBuckets(run, snapshot, selected);
+  if (snapshot.prefetchByDistinctId.length + snapshot.prefetchOrdinals.length > 0) prefetchBuckets(run, snapshot, selected);
   // Sized once (pushing 50 results would grow the array three times), trimmed at the end.
   const out = new Array<FlagResult>(snapshot.order.length);
   let count = 0;

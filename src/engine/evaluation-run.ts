@@ -90,6 +90,10 @@ export class EvaluationRun {
       }
       if (typeof this.ctx.anonDistinctId === 'string') return (this.anonBytes ??= utf8Bytes(this.ctx.anonDistinctId));
     }
+    return this.distinctIdBytes();
+  }
+
+  distinctIdBytes(): Uint8Array {
     return (this.distinctBytes ??= utf8Bytes(this.ctx.distinctId));
   }
 }

@@ -3,6 +3,7 @@
  * One stored flag → its compiled form (spec §2, §4.2). Malformed definitions compile to a flag
  * that fails with `flag_data_parsing_error` instead of throwing.
  */
+import { alignedPrefix } from '../bucket-batch.ts';
 import { utf8Bytes } from '../hash.ts';
 import type { ConditionDef, FlagDef, FlagFiltersDef } from '../types.ts';
 import {
@@ -129,6 +130,7 @@ export function compileFlag(def: FlagDef, ordinal: number, scope: FilterScope): 
     continuity: def.ensure_experience_continuity === true,
     deviceBucketing: def.bucketing_identifier === 'device_id',
     hashPrefix: utf8Bytes(`${def.key}.`),
+    hashPrefixWords: alignedPrefix(utf8Bytes(`${def.key}.`)),
     aggregation: -1,
     conditions: [],
     variants: [],

@@ -22,7 +22,12 @@ export interface FlagSnapshot {
   readonly groupTypeIndexByName: ReadonlyMap<string, number>;
   /** 1 for each active flag: the selection of a request with no key, runtime or tag filter. Read-only. */
   readonly activeMask: Uint8Array;
-  /** Ordinals of flags with buckets to hash ahead in the request's batch (`prefetch`). */
+  /**
+   * Ordinals of flags with buckets to hash ahead in the request's batch (`prefetch`): those
+   * bucketed on the distinct id for sure (person aggregation, no device bucketing, no
+   * continuity), and the others, whose identifier depends on the request.
+   */
+  readonly prefetchByDistinctId: readonly number[];
   readonly prefetchOrdinals: readonly number[];
   /** Some active flag has `ensure_experience_continuity`. */
   readonly hasContinuityFlags: boolean;
@@ -57,6 +62,8 @@ export function compileSnapshot(defs: ProjectDefs): FlagSnapshot {
     groupTypeNames[i] = name;
     groupTypeIndexByName.set(name, i);
   }
+  const prefetchable = flags.filter((f) => f.prefetch !== 0 && f.error === null && !f.missingDependency);
+  const byDistinctId = (f: CompiledFlag) => f.conditions[0]!.aggregation < 0 && !f.deviceBucketing && !f.continuity;
   return {
     flags,
     order,
@@ -65,7 +72,8 @@ export function compileSnapshot(defs: ProjectDefs): FlagSnapshot {
     groupTypeNames,
     groupTypeIndexByName,
     activeMask: Uint8Array.from(flags, (f) => (f.active ? 1 : 0)),
-    prefetchOrdinals: flags.filter((f) => f.prefetch !== 0 && f.error === null && !f.missingDependency).map((f) => f.ordinal),
+    prefetchByDistinctId: prefetchable.filter(byDistinctId).map((f) => f.ordinal),
+    prefetchOrdinals: prefetchable.filter((f) => !byDistinctId(f)).map((f) => f.ordinal),
     hasContinuityFlags: flags.some((f) => f.active && f.continuity),
     timezone,
   };

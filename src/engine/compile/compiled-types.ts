@@ -71,6 +71,8 @@ export interface CompiledFlag {
   deviceBucketing: boolean;
   /** UTF-8 of `key + "."`. */
   hashPrefix: Uint8Array;
+  /** The same, laid out for the SIMD batch (`alignedPrefix`). */
+  hashPrefixWords: Int32Array;
   /** Flag-level aggregation (-1 persons). */
   aggregation: number;
   conditions: CompiledCondition[];

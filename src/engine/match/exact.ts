@@ -49,6 +49,8 @@ function lowerText(a: unknown): string {
   return (typeof a === 'string' ? a : str(a)).toLowerCase();
 }
 
+const SMALL_LIST = 8;
+
 /**
  * Compiles `exact` (or, with `negate`, `is_not`) for a non-null filter value. The result tests a
  * present property value; the caller handles absent properties and null filter values.
@@ -61,6 +63,16 @@ export function compileExact(value: unknown, negate: boolean): PropertyTest {
   if (Array.isArray(value)) {
     const targets = new Set<string>();
     for (const e of value) targets.add(lowerText(e));
+    if (targets.size <= SMALL_LIST) {
+      // A few comparisons beat hashing the subject, which is a fresh string per request.
+      const list = [...targets];
+      const has = (a: unknown): boolean => {
+        const s = lowerText(a);
+        for (let i = 0; i < list.length; i++) if (list[i] === s) return true;
+        return false;
+      };
+      return negate ? (a) => !has(a) : has;
+    }
     return negate ? (a) => !targets.has(lowerText(a)) : (a) => targets.has(lowerText(a));
   }
   const target = lowerText(value);

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { addBucket, beginBuckets, finishBuckets, simdBuckets } from '../../../src/engine/bucket-batch.ts';
+import { addBucket, alignedPrefix, beginBuckets, finishBuckets, simdBuckets } from '../../../src/engine/bucket-batch.ts';
 import { hashBytes, utf8Bytes } from '../../../src/engine/hash.ts';
 import { createSha1x4, LANE_BYTES, LANES, LANES_OFFSET, LENGTHS_OFFSET, MAX_BLOCKS, RESULT_OFFSET, STARTS_OFFSET } from '../../../src/engine/sha1x4.ts';
 import { compileSnapshot, evaluateFlags, type FlagDef } from '../../../src/engine/index.ts';
@@ -61,7 +61,7 @@ test('identifiers kept in lanes across batches never leak into another identifie
     }
     const out = new Float64Array(inputs.length).fill(NaN);
     beginBuckets(out);
-    inputs.forEach(([p, i, salt], k) => addBucket(p, i, salt, k));
+    inputs.forEach(([p, i, salt], k) => addBucket(p, alignedPrefix(p), i, salt, k));
     finishBuckets();
     inputs.forEach(([p, i, salt], k) => assert.equal(out[k], hashBytes(p, i, salt), `round ${round}, input ${k}`));
   }
@@ -81,7 +81,7 @@ test('a batch of mixed lengths, partial batches and over-long messages equals th
     }
     const out = new Float64Array(count).fill(NaN);
     beginBuckets(out);
-    inputs.forEach(([p, id, salt], i) => addBucket(p, id, salt, i));
+    inputs.forEach(([p, id, salt], i) => addBucket(p, i % 2 === 0 ? alignedPrefix(p) : null, id, salt, i));
     finishBuckets();
     inputs.forEach(([p, id, salt], i) => assert.equal(out[i], hashBytes(p, id, salt), `round ${round}, input ${i}`));
   }
@@ -128,7 +128,7 @@ test('buckets hashed ahead give the same answers as hashing on demand, for every
     };
     const got = evaluateFlags(snapshot, ctx).flags;
     // Reference: the same project with every flag's bucket hashed on demand.
-    const reference = evaluateFlags({ ...snapshot, prefetchOrdinals: [] }, ctx).flags;
+    const reference = evaluateFlags({ ...snapshot, prefetchByDistinctId: [], prefetchOrdinals: [] }, ctx).flags;
     assert.deepEqual(got.map((r) => [r.key, r.enabled, r.variant, r.reason, r.conditionIndex]), reference.map((r) => [r.key, r.enabled, r.variant, r.reason, r.conditionIndex]));
   }
 });
