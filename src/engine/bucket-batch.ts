@@ -42,13 +42,22 @@ const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
  * instead of copying bytes. Computed once per flag, at compile time.
  */
 export function alignedPrefix(prefix: Uint8Array): Int32Array {
-  const n = (prefix.length + 3) >> 2;
-  const bytes = new Uint8Array(n << 2);
+  const bytes = new Uint8Array(((prefix.length + 3) >> 2) << 2);
   bytes.set(prefix, bytes.length - prefix.length);
-  const words = new Int32Array(n);
-  for (let i = 0; i < n; i++) words[i] = bytes[4 * i]! | (bytes[4 * i + 1]! << 8) | (bytes[4 * i + 2]! << 16) | (bytes[4 * i + 3]! << 24);
+  return leWords(bytes);
+}
+
+/** Bytes as little-endian 32-bit words, the last one zero-filled. */
+function leWords(bytes: Uint8Array): Int32Array {
+  const n = bytes.length;
+  const words = new Int32Array((n + 3) >> 2);
+  for (let i = 0; i < n; i++) words[i >> 2]! |= bytes[i]! << ((i & 3) << 3);
   return words;
 }
+
+// The identifier whose words were computed last: a request's flags mostly share one.
+let lastId: Uint8Array | null = null;
+let lastIdWords: Int32Array = new Int32Array(0);
 
 /**
  * Queues the bucket of `prefix ‖ id ‖ salt` (id non-empty) to be written at `out[index]`;
@@ -68,8 +77,20 @@ export function addBucket(prefix: Uint8Array, words: Int32Array | null, id: Uint
   const tail = slot + LANES_OFFSET + lane * LANE_BYTES + TAIL_AT;
   const mem = kernel.bytes;
   const l = (blocks - 1) * LANES + lane;
+  const memWords = kernel.words;
   if (laneIds[l] !== id) {
-    copy(id, mem, tail);
+    if (LITTLE_ENDIAN) {
+      // Whole words (TAIL_AT is aligned); the bytes past the identifier are the salt's or masked.
+      if (id !== lastId) {
+        lastId = id;
+        lastIdWords = leWords(id);
+      }
+      const at = tail >> 2;
+      const w = lastIdWords;
+      for (let i = 0; i < w.length; i++) memWords[at + i] = w[i]!;
+    } else {
+      copy(id, mem, tail);
+    }
     laneIds[l] = id;
     laneSalts[l] = null;
   }
@@ -77,7 +98,6 @@ export function addBucket(prefix: Uint8Array, words: Int32Array | null, id: Uint
     copy(salt, mem, tail + il);
     laneSalts[l] = salt;
   }
-  const memWords = kernel.words;
   if (words !== null && LITTLE_ENDIAN) {
     // TAIL_AT and every slot and lane offset are multiples of 4.
     const at = (tail >> 2) - words.length;
