@@ -26,11 +26,14 @@ const laneTarget = new Int32Array((MAX_BLOCKS + 1) * LANES);
 // Per lane (slot · 4 + lane): the identifier and the salt written at TAIL_AT (salt after it).
 const laneIds: (Uint8Array | null)[] = new Array<Uint8Array | null>(MAX_BLOCKS * LANES).fill(null);
 const laneSalts: (Uint8Array | null)[] = new Array<Uint8Array | null>(MAX_BLOCKS * LANES).fill(null);
-const NONE = new Float64Array(0);
-let target: Float64Array = NONE;
+let target: Float64Array = new Float64Array(0);
 
-/** Starts a batch whose buckets are written into `out` at the indexes given to `addBucket`. */
+/**
+ * Starts a batch whose buckets are written into `out` at the indexes given to `addBucket`.
+ * Lanes queued and never finished (an abandoned batch) are dropped.
+ */
 export function beginBuckets(out: Float64Array): void {
+  lanesFilled.fill(0);
   target = out;
 }
 
@@ -125,13 +128,12 @@ function copy(from: Uint8Array, to: Uint8Array, at: number): void {
   for (let i = 0; i < n; i++) to[at + i] = from[i]!;
 }
 
-/** Hashes the partly filled batches; every queued bucket is in `out` afterwards. */
+/** Hashes the partly filled batches: every queued bucket is in `out` afterwards; more may follow. */
 export function finishBuckets(): void {
   for (let blocks = 1; blocks <= MAX_BLOCKS; blocks++) {
     const n = lanesFilled[blocks]!;
     if (n > 0) run(blocks, n);
   }
-  target = NONE;
 }
 
 function run(blocks: number, lanes: number): void {

@@ -30,14 +30,20 @@ export function beginBucketTable(flags: number): void {
   beginBuckets(values);
 }
 
-/** The flag's rollout (salt 0) or variant (salt 1) bucket for `id` from the table; NaN if absent. */
+/** `tableBucket`'s answer for a bucket queued and not hashed yet. */
+export const PENDING = -1;
+
+/**
+ * The flag's rollout (0) or variant (1) bucket for `id` from the table: the bucket, `PENDING`,
+ * or NaN when it is not in the table.
+ */
 export function tableBucket(flag: CompiledFlag, id: Uint8Array, variant: 0 | 1): number {
   return ids[flag.ordinal] === id ? values[(flag.ordinal << 1) + variant]! : NaN;
 }
 
 /**
- * Queues the flag's rollout and/or variant bucket for `id` (non-empty) into the open batch;
- * `flushBuckets` computes them. Entries of another identifier are dropped.
+ * Queues the flag's rollout and/or variant bucket for `id` (non-empty) into the open batch,
+ * unless already there; `flushBuckets` hashes them. Entries of another identifier are dropped.
  */
 export function queueBuckets(flag: CompiledFlag, id: Uint8Array, rollout: boolean, variant: boolean): void {
   const o = flag.ordinal;
@@ -46,20 +52,26 @@ export function queueBuckets(flag: CompiledFlag, id: Uint8Array, rollout: boolea
     values[o << 1] = NaN;
     values[(o << 1) + 1] = NaN;
   }
-  if (rollout) addBucket(flag.hashPrefix, flag.hashPrefixWords, id, SALT_NONE, o << 1);
-  if (variant) addBucket(flag.hashPrefix, flag.hashPrefixWords, id, SALT_VARIANT, (o << 1) + 1);
+  if (rollout && values[o << 1] !== values[o << 1]) {
+    values[o << 1] = PENDING;
+    addBucket(flag.hashPrefix, flag.hashPrefixWords, id, SALT_NONE, o << 1);
+  }
+  if (variant && values[(o << 1) + 1] !== values[(o << 1) + 1]) {
+    values[(o << 1) + 1] = PENDING;
+    addBucket(flag.hashPrefix, flag.hashPrefixWords, id, SALT_VARIANT, (o << 1) + 1);
+  }
 }
 
-/** Hashes everything queued; the batch stays open for more. */
+/** Hashes everything queued (nothing is `PENDING` afterwards); more may be queued after. */
 export function flushBuckets(): void {
   finishBuckets();
-  beginBuckets(values);
 }
 
 /**
  * Queues the buckets that selected flags' filterless first conditions will ask for (see
- * `prefetchPlan`) and hashes them. Flags whose identifier needs stored data or is empty are
- * left to evaluation.
+ * `prefetchPlan`). Full batches are hashed at once; the last, partly filled ones stay open for
+ * the buckets evaluation turns out to need (flags that find theirs `PENDING` wait for them).
+ * Flags whose identifier needs stored data or is empty are left to evaluation.
  */
 export function prefetchBuckets(run: EvaluationRun, snapshot: FlagSnapshot, selected: Uint8Array): void {
   const simple = snapshot.prefetchByDistinctId;
@@ -84,5 +96,4 @@ export function prefetchBuckets(run: EvaluationRun, snapshot: FlagSnapshot, sele
     if (id === UNKNOWN_IDENTIFIER || id.length === 0) continue;
     queueBuckets(flag, id, (flag.prefetch & PREFETCH_ROLLOUT) !== 0, (flag.prefetch & PREFETCH_VARIANT) !== 0);
   }
-  flushBuckets();
 }

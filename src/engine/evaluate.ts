@@ -55,11 +55,12 @@ function enrollment(run: EvaluationRun, flag: CompiledFlag): FlagResult | null |
  */
 function flagBucket(flag: CompiledFlag, id: Uint8Array, variant: 0 | 1, canWait: boolean, alsoVariant: boolean): number {
   const h = tableBucket(flag, id, variant);
-  if (h === h) return h;
+  if (h >= 0) return h;
   if (canWait && id.length > 0) {
     queueBuckets(flag, id, variant === 0, alsoVariant);
     return NaN;
   }
+  // Needed now (a flag others depend on, or the last pass): hashed here even if also queued.
   return bucket(flag.hashPrefix, id, variant === 0 ? SALT_NONE : SALT_VARIANT);
 }
 
