@@ -34,9 +34,22 @@ function negate(t: Tri): Tri {
 
 function personTri(run: EvaluationRun, f: CompiledFilter): Tri {
   const props = run.ctx.personProperties;
-  if (hasOwn(props, f.key)) return f.op!.test(props[f.key], run.ctx.now) ? TRUE : FALSE;
+  const value = props[f.key];
+  if (isOwnValue(props, f.key, value)) return f.op!.test(value, run.ctx.now) ? TRUE : FALSE;
   if (!run.loaded) return UNKNOWN;
   return f.op!.whenMissing ? TRUE : FALSE;
+}
+
+/**
+ * Whether `value`, read as `props[key]`, is the object's own property. One keyed read instead
+ * of two for the common case: an object's prototype chain (Object.prototype, or none) holds
+ * only functions and objects (`__proto__`), so a primitive value is the object's own; anything
+ * else (and a missing key) is checked with `hasOwn`, which keeps `toString`, `constructor` and
+ * `__proto__` ordinary, absent names.
+ */
+function isOwnValue(props: object, key: string, value: unknown): boolean {
+  if (value === undefined || value === null || typeof value === 'object' || typeof value === 'function') return hasOwn(props, key);
+  return true;
 }
 
 function groupTri(run: EvaluationRun, f: CompiledFilter): Tri {
