@@ -148,6 +148,7 @@ export function compileFlag(def: FlagDef, ordinal: number, scope: FilterScope): 
     outcomeSlots: 0,
     prefetch: 0,
     hasDependents: false,
+    simple: false,
   };
   try {
     const filters = def.filters;

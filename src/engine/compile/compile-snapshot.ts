@@ -34,6 +34,12 @@ export interface FlagSnapshot {
   readonly timezone: string;
 }
 
+function isSimple(f: CompiledFlag): boolean {
+  const only = f.conditions.length === 1 ? f.conditions[0]! : null;
+  return only !== null && only.filters.length === 0 && only.aggregation < 0 && f.error === null && !f.missingDependency &&
+    f.enrollmentKey === null && f.superCondition === null && f.holdout === null && !f.deviceBucketing && !f.continuity;
+}
+
 /**
  * Compiles a project's definitions. Deleted flags and cohorts are dropped; references to them
  * become missing dependencies. Never throws for bad definitions: they compile to flags that fail.
@@ -53,6 +59,7 @@ export function compileSnapshot(defs: ProjectDefs): FlagSnapshot {
   const { order, missing } = dependencyOrder(flags.map((f) => f.dependencies));
   flags.forEach((f, i) => (f.missingDependency = missing[i]!));
   for (const f of flags) for (const d of f.dependencies) if (d >= 0) flags[d]!.hasDependents = true;
+  for (const f of flags) f.simple = isSimple(f);
 
   const groupTypeNames: (string | undefined)[] = [];
   const groupTypeIndexByName = new Map<string, number>();

@@ -109,6 +109,12 @@ export interface CompiledFlag {
   prefetch: number;
   /** Some flag depends on this one: its value is needed in order, so it never waits for a batch. */
   hasDependents: boolean;
+  /**
+   * One filterless condition bucketed on the distinct id, and nothing else to decide (no
+   * enrollment, super condition, holdout, device bucketing, continuity, error or missing
+   * dependency): decided straight from its buckets (`decideSimple`).
+   */
+  simple: boolean;
 }
 
 /** `CompiledFlag.prefetch`: the rollout bucket (salt ""). */
