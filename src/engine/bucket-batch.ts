@@ -54,7 +54,12 @@ export function alignedPrefix(prefix: Uint8Array): Int32Array {
 function leWords(bytes: Uint8Array): Int32Array {
   const n = bytes.length;
   const words = new Int32Array((n + 3) >> 2);
-  for (let i = 0; i < n; i++) words[i >> 2]! |= bytes[i]! << ((i & 3) << 3);
+  const whole = n >> 2;
+  for (let w = 0; w < whole; w++) {
+    const i = w << 2;
+    words[w] = bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24);
+  }
+  for (let i = whole << 2; i < n; i++) words[whole]! |= bytes[i]! << ((i & 3) << 3);
   return words;
 }
 

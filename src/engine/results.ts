@@ -121,16 +121,16 @@ export function matchedResult(flag: CompiledFlag, i: number, slot: number): Flag
 
 /** `result` when no condition matched: `reason` one of the numbers above, the best of them. */
 export function unmatchedResult(flag: CompiledFlag, reason: number, conditionIndex: number | null, groupsSkipped: boolean): FlagResult {
-  const code = UNMATCHED[reason]!;
-  const description = reason === NO_CONDITION_MATCH && groupsSkipped ? NO_MATCH_GROUPS_SKIPPED : DESCRIPTIONS[code];
+  const skipped = reason === NO_CONDITION_MATCH && groupsSkipped;
   if (flag.outcomes !== null) {
     // outcomeSlot's arithmetic, with the block known from the reason number.
-    const block = description === NO_MATCH_GROUPS_SKIPPED ? SKIPPED_BLOCK : UNMATCHED_BLOCK[reason]!;
+    const block = skipped ? SKIPPED_BLOCK : UNMATCHED_BLOCK[reason]!;
     const conditions = flag.conditions.length;
     const memo = flag.outcomes[conditions * (flag.variants.length + 1) + 1 + block * (conditions + 2) + (conditionIndex ?? -1) + 1];
     if (memo !== undefined) return memo;
   }
-  return result(flag, false, 0, code, conditionIndex, description, null);
+  const code = UNMATCHED[reason]!;
+  return result(flag, false, 0, code, conditionIndex, skipped ? NO_MATCH_GROUPS_SKIPPED : DESCRIPTIONS[code], null);
 }
 
 export function failed(flag: CompiledFlag, code: FlagErrorCode): FlagResult {
