@@ -67,8 +67,13 @@ async function primary(target: string, workers: number): Promise<void> {
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);
   // BENCH_CPU_PROF=dir: each Vexil worker writes a V8 CPU profile there when it exits.
+  // BENCH_VEXIL_NODE_FLAGS="--trace-gc …": extra node flags for the Vexil workers (diagnostics).
   const profileDir = process.env.BENCH_CPU_PROF;
-  if (profileDir && target === 'vexil') cluster.setupPrimary({ execArgv: [...process.execArgv, '--cpu-prof', `--cpu-prof-dir=${profileDir}`] });
+  const extraFlags = (process.env.BENCH_VEXIL_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '');
+  if (target === 'vexil' && (profileDir || extraFlags.length > 0)) {
+    const prof = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+    cluster.setupPrimary({ execArgv: [...process.execArgv, ...prof, ...extraFlags] });
+  }
   for (let i = 0; i < workers; i++) {
     const worker = cluster.fork();
     all.push(worker);
