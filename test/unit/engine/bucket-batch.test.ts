@@ -132,3 +132,17 @@ test('buckets hashed ahead give the same answers as hashing on demand, for every
     assert.deepEqual(got.map((r) => [r.key, r.enabled, r.variant, r.reason, r.conditionIndex]), reference.map((r) => [r.key, r.enabled, r.variant, r.reason, r.conditionIndex]));
   }
 });
+
+test('an empty distinct id is bucket 0 without hashing, for rollouts and variants alike (PostHog get_hash)', () => {
+  const variants = { variants: [{ key: 'first', rollout_percentage: 30 }, { key: 'second', rollout_percentage: 70 }] };
+  const snapshot = compileSnapshot({
+    flags: [
+      flag(1, 'tiny-rollout', {}, { groups: [{ properties: [], rollout_percentage: 0 }] }),
+      flag(2, 'multivariate', {}, { multivariate: variants, groups: [{ properties: [], rollout_percentage: 100 }] }),
+    ],
+    cohorts: [],
+    groupTypeMapping: {},
+  });
+  const got = evaluateFlags(snapshot, { distinctId: '', personProperties: {}, groups: {}, groupProperties: {}, storedDataLoaded: true, now: 0 }).flags;
+  assert.deepEqual(got.map((r) => [r.key, r.enabled, r.variant]), [['tiny-rollout', true, null], ['multivariate', true, 'first']]);
+});
