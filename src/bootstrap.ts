@@ -34,15 +34,19 @@ export async function bootstrapStore(
   const result: BootstrapResult = { project: null, personalApiKey: null };
   if ((await store.listProjects()).length > 0) return result;
 
+  // Several nodes may start together on an empty database: the store creates the project (and
+  // key) for exactly one of them; the others find it there and print nothing.
   const apiToken = generateToken('phc');
   const secretToken = generateToken('phs');
-  const project = await store.createProject({ name: 'Default project', apiToken, secretTokenHash: hashSecret(secretToken) });
+  const key = bootstrapKey === null ? generateToken('phx') : null;
+  const created = await store.provisionFirstProject({
+    project: { name: 'Default project', apiToken, secretTokenHash: hashSecret(secretToken) },
+    personalKey: key === null ? null : { label: 'bootstrap', keyHash: hashSecret(key), scopes: ['*'] },
+  });
+  if (created === null) return result;
+  const project = created.project;
   result.project = { id: project.id, apiToken, secretToken };
-  if (bootstrapKey === null && (await store.countPersonalApiKeys()) === 0) {
-    const key = generateToken('phx');
-    await store.createPersonalApiKey({ label: 'bootstrap', keyHash: hashSecret(key), scopes: ['*'], scopedProjects: null });
-    result.personalApiKey = key;
-  }
+  if (created.personalKeyCreated) result.personalApiKey = key;
   log.info({ projectId: project.id }, 'created the default project');
   print(
     [

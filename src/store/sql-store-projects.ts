@@ -3,7 +3,7 @@
  * Projects, their secret-token hashes and personal API keys.
  */
 import type { PersonalApiKeyRow, ProjectRow } from './store.ts';
-import type { SqlClient } from './sql-client.ts';
+import type { SqlClient, SqlDriver } from './sql-client.ts';
 import { KEY_COLUMNS, PROJECT_COLUMNS, toPersonalApiKey, toProject } from './sql-rows.ts';
 
 /** Inserts a project; its revision starts at 1. */
@@ -89,6 +89,31 @@ export async function getPersonalApiKeyByHash(db: SqlClient, keyHash: string): P
 export async function countPersonalApiKeys(db: SqlClient): Promise<number> {
   const [row] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM personal_api_keys');
   return Number(row?.n ?? 0);
+}
+
+/**
+ * See Store.provisionFirstProject. The transaction-scoped advisory lock serializes concurrent
+ * first starts, so the second one sees the first one's project and creates nothing.
+ */
+export async function provisionFirstProject(
+  db: SqlDriver,
+  input: {
+    project: { name: string; apiToken: string; secretTokenHash: string };
+    personalKey: { label: string; keyHash: string; scopes: string[] } | null;
+  },
+): Promise<{ project: ProjectRow; personalKeyCreated: boolean } | null> {
+  return db.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))::text AS locked', ['vexil_first_project']);
+    const [existing] = await tx.query('SELECT 1 AS one FROM projects LIMIT 1');
+    if (existing) return null;
+    const project = await createProject(tx, input.project);
+    let personalKeyCreated = false;
+    if (input.personalKey !== null && (await countPersonalApiKeys(tx)) === 0) {
+      await createPersonalApiKey(tx, { ...input.personalKey, scopedProjects: null });
+      personalKeyCreated = true;
+    }
+    return { project, personalKeyCreated };
+  });
 }
 
 /** Bumps the project's revision; called inside every definition-changing transaction. */

@@ -175,6 +175,15 @@ export interface Store {
   ensurePersonalApiKey(input: { label: string; keyHash: string; scopes: string[] }): Promise<PersonalApiKeyRow>;
   getPersonalApiKeyByHash(keyHash: string): Promise<PersonalApiKeyRow | null>;
   countPersonalApiKeys(): Promise<number>;
+  /**
+   * First-start provisioning, once however many nodes start together: under a lock, creates
+   * the project — and the personal key, when given and no key exists yet — only if the store
+   * has no project. null when the store already had one.
+   */
+  provisionFirstProject(input: {
+    project: { name: string; apiToken: string; secretTokenHash: string };
+    personalKey: { label: string; keyHash: string; scopes: string[] } | null;
+  }): Promise<{ project: ProjectRow; personalKeyCreated: boolean } | null>;
 
   // Flags. Every write bumps the flag's version and the project's revision and writes an activity row, in one transaction.
   listFlags(projectId: number, query: { search?: string; active?: boolean; limit: number; offset: number }): Promise<{ count: number; rows: FlagRow[] }>;

@@ -70,6 +70,27 @@ export function projectContract(ctx: ContractContext): void {
       assert.deepEqual(c.scopes, ['*']);
     });
 
+    it('provisions the first project (and key) only on an empty store, once', async () => {
+      const empty = await ctx.open();
+      try {
+        const input = {
+          project: { name: 'Default project', apiToken: `phc_${hex()}`, secretTokenHash: hex() },
+          personalKey: { label: 'bootstrap', keyHash: hex(), scopes: ['*'] },
+        };
+        const first = await empty.store.provisionFirstProject(input);
+        assert.ok(first);
+        assert.equal(first.personalKeyCreated, true);
+        assert.equal((await empty.store.getPersonalApiKeyByHash(input.personalKey.keyHash))?.scopedProjects, null);
+        assert.equal(await empty.store.provisionFirstProject({ ...input, project: { ...input.project, apiToken: `phc_${hex()}` } }), null);
+        assert.deepEqual((await empty.store.listProjects()).map((p) => p.id), [first.project.id]);
+      } finally {
+        await empty.cleanup();
+      }
+      // A store that has projects is left alone.
+      await ctx.newProject();
+      assert.equal(await ctx.store().provisionFirstProject({ project: { name: 'x', apiToken: `phc_${hex()}`, secretTokenHash: hex() }, personalKey: null }), null);
+    });
+
     it('lists the revision of every project', async () => {
       const p = await ctx.newProject();
       await ctx.store().createFlag(p.id, { key: 'x' }, 'tester');

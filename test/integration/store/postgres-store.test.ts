@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import postgres from 'postgres';
 import { openStore } from '../../../src/store/open-store.ts';
+import { bootstrapStore } from '../../../src/bootstrap.ts';
 import { loadMigrations } from '../../../src/store/migrate.ts';
 import { dropSchema, openTestStore, TEST_DATABASE_URL, uniqueSchemaName } from '../../helpers/db.ts';
 import { storeContract, createTestProject } from './store-contract.ts';
@@ -24,6 +25,28 @@ describe('postgres store', () => {
     } finally {
       await Promise.all(nodes.map((n) => n.close()));
       await sql.end();
+      await dropSchema(TEST_DATABASE_URL, schema);
+    }
+  });
+
+  it('provisions one default project when several nodes start on an empty database at once', async () => {
+    const schema = uniqueSchemaName();
+    const nodes = await Promise.all([1, 2, 3].map(() => openStore({ databaseUrl: TEST_DATABASE_URL, dataDir: '', schema, poolSize: 2 })));
+    try {
+      await nodes[0]!.migrate();
+      // Connections open first, so the three starts really overlap.
+      await Promise.all(nodes.map((n) => Promise.all([n.ping(), n.ping()])));
+      const printed: string[] = [];
+      const log = { info: () => undefined } as unknown as Parameters<typeof bootstrapStore>[1]['log'];
+      const results = await Promise.all(nodes.map((store) => bootstrapStore(store, { bootstrapKey: null, log, print: (t) => printed.push(t) })));
+      const creators = results.filter((r) => r.project !== null);
+      assert.equal(creators.length, 1, 'exactly one node created the project');
+      assert.equal(printed.length, 1, 'the secrets were printed once');
+      assert.ok(creators[0]!.personalApiKey, 'and it generated the personal key');
+      assert.equal((await nodes[1]!.listProjects()).length, 1);
+      assert.equal(await nodes[2]!.countPersonalApiKeys(), 1);
+    } finally {
+      await Promise.all(nodes.map((n) => n.close()));
       await dropSchema(TEST_DATABASE_URL, schema);
     }
   });
