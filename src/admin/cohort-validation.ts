@@ -20,8 +20,8 @@ const readOnly = Object.fromEntries(
     .map((f) => [f, z.unknown().optional()]),
 );
 
-/** PATCH body of a cohort; POST adds the create-only fields. Unknown fields ⇒ 400. */
-export const cohortPatchSchema = z.strictObject({
+/** PATCH body of a cohort; POST adds the create-only fields. Unknown top-level fields are ignored (DRF). */
+export const cohortPatchSchema = z.object({
   ...readOnly,
   name: z.string().max(400).nullable().optional(),
   description: z.string().max(1000).optional(),

@@ -129,9 +129,8 @@ export function registerCohortRoutes(app: FastifyInstance, deps: AdminDeps): voi
   const addMembers = write(async (req, _reply, { key, project }) => {
     const cohort = await getCohortOr404(store, project.id, req);
     if (!cohort.isStatic) throw new VexilError('VXL_VALIDATION', { message: 'Can only add users to static cohorts' });
+    // Other fields are ignored, as PostHog's action ignores them.
     const body = requireObject(req.body);
-    const unknown = Object.keys(body).find((k) => k !== 'person_ids' && k !== 'distinct_ids');
-    if (unknown !== undefined) throw new VexilError('VXL_FIELD_UNKNOWN', { message: `Unknown field: '${unknown}'.`, attr: unknown });
     let distinctIds: string[] | undefined;
     if (body.distinct_ids !== undefined) {
       // Vexil extension: unknown distinct ids get a new person, so it also needs person:write.

@@ -115,8 +115,11 @@ const flagFields = {
   version: z.number().int(),
 };
 
-/** POST and PUT bodies: `key` is required, everything else optional. Unknown fields ⇒ 400. */
-export const flagCreateSchema = z.strictObject({
+/**
+ * POST and PUT bodies: `key` is required, everything else optional. Unknown top-level fields are
+ * ignored, as DRF serializers ignore them (PostHog's UI and tools send fields Vexil has no use for).
+ */
+export const flagCreateSchema = z.object({
   ...readOnly,
   ...flagFields,
   name: flagFields.name.optional(),

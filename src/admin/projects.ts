@@ -26,12 +26,13 @@ export function isTimeZone(zone: string): boolean {
   }
 }
 
-const projectCreateSchema = z.strictObject({
+// Unknown top-level fields are ignored, as DRF serializers ignore them.
+const projectCreateSchema = z.object({
   name: z.string().min(1).max(200),
   timezone: z.string().max(240).optional(),
 });
 
-const personalKeySchema = z.strictObject({
+const personalKeySchema = z.object({
   label: z.string().min(1).max(40),
   scopes: z.array(z.string()).min(1),
   scoped_teams: z.array(z.number().int().positive()).nullable().optional(),

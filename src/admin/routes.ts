@@ -23,7 +23,8 @@ export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
  * `/api/personal_api_keys/`). Everything is encapsulated: the error handler, the 404 handler
  * for unknown `/api/*` routes and the body parsers apply to these routes only. Only
  * `application/json` bodies are accepted (anything else ⇒ 415); malformed JSON, bodies over the
- * limit and unknown fields are 4xx in PostHog's DRF shape, never a 500.
+ * limit and invalid fields are 4xx in PostHog's DRF shape, never a 500. Unknown top-level
+ * fields are ignored, as DRF serializers ignore them.
  */
 export async function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): Promise<void> {
   const bodyLimit = deps.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;

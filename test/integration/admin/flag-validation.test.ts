@@ -30,7 +30,6 @@ const rows: Row[] = [
   { name: 'unknown bucketing identifier', body: () => flagBody('n5', { bucketing_identifier: 'email' }), code: 'invalid_choice', attr: 'bucketing_identifier' },
   { name: 'evaluation tags outside tags', body: () => flagBody('n6', { tags: ['a'], evaluation_tags: ['b'] }), code: 'invalid_input', attr: null, detail: 'Evaluation tags must be a subset of tags. Invalid evaluation tags: b' },
   { name: 'remote configuration', body: () => flagBody('n7', { is_remote_configuration: true }), code: 'invalid_input', attr: 'is_remote_configuration' },
-  { name: 'unknown field', body: () => flagBody('n8', { colour: 'red' }), code: 'unknown_field', attr: 'colour' },
   { name: 'filters not an object', body: withFilters([]), code: 'invalid_input', attr: 'filters', detail: 'Expected a dictionary of items but got type "list".' },
   { name: 'filters without groups', body: withFilters({ payloads: {} }), code: 'invalid_input', attr: 'filters', detail: 'filters.groups: this field is required.' },
   { name: 'empty groups on create', body: withFilters({ groups: [] }), code: 'invalid_input', attr: 'filters', detail: 'Feature flags must have at least one condition set (group).' },
@@ -111,6 +110,16 @@ for (const kind of STORE_KINDS) {
         assert.equal(res.status, 201, res.raw);
       });
     }
+
+    test('unknown top-level fields are ignored, as DRF ignores them, on create and update', async () => {
+      const res = await h.call('POST', `${P}/`, { body: flagBody('ignores-extras', { colour: 'red', analytics_dashboards: [1] }) });
+      assert.equal(res.status, 201, res.raw);
+      assert.equal(res.body.colour, undefined);
+      const patched = await h.call('PATCH', `${P}/${res.body.id}/`, { body: { name: 'renamed', shade: 'blue' } });
+      assert.equal(patched.status, 200, patched.raw);
+      assert.equal(patched.body.name, 'renamed');
+      assert.equal(patched.body.shade, undefined);
+    });
 
     test('PATCH may leave groups empty; POST may not', async () => {
       const f = await createFlag(h, pid, flagBody('emptyable'));
