@@ -5,6 +5,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { bearerToken, hashSecret, tokenKind } from '../auth/keys.ts';
+import { recordKeyUse } from '../auth/key-use.ts';
 import { VexilError } from '../errors.ts';
 import type { PersonalApiKeyRow, ProjectRow, Store } from '../store/store.ts';
 
@@ -41,6 +42,7 @@ export async function authenticate(store: Store, authorization: string | undefin
   if (kind === 'phc' || kind === 'phs') throw new VexilError('VXL_PERSONAL_KEY_INVALID');
   const key = await store.getPersonalApiKeyByHash(hashSecret(token));
   if (key === null) throw new VexilError('VXL_PERSONAL_KEY_INVALID');
+  recordKeyUse(store, key);
   return key;
 }
 

@@ -86,6 +86,14 @@ export async function getPersonalApiKeyByHash(db: SqlClient, keyHash: string): P
   return row ? toPersonalApiKey(row) : null;
 }
 
+export async function markPersonalApiKeyUsed(db: SqlClient, id: string, at: Date): Promise<void> {
+  await db.query(
+    `UPDATE personal_api_keys SET last_used_at = $2
+     WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2::timestamptz - interval '1 hour')`,
+    [id, at],
+  );
+}
+
 export async function countPersonalApiKeys(db: SqlClient): Promise<number> {
   const [row] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM personal_api_keys');
   return Number(row?.n ?? 0);

@@ -58,6 +58,7 @@ export class SqlStore implements Store {
   ensurePersonalApiKey = (...a: P<'ensurePersonalApiKey'>) => projects.ensurePersonalApiKey(this.#db, ...a);
   getPersonalApiKeyByHash = (...a: P<'getPersonalApiKeyByHash'>) => projects.getPersonalApiKeyByHash(this.#db, ...a);
   countPersonalApiKeys = () => projects.countPersonalApiKeys(this.#db);
+  markPersonalApiKeyUsed = (...a: P<'markPersonalApiKeyUsed'>) => projects.markPersonalApiKeyUsed(this.#db, ...a);
   provisionFirstProject = (...a: P<'provisionFirstProject'>) => projects.provisionFirstProject(this.#db, ...a);
 
   listFlags = (...a: P<'listFlags'>) => flags.listFlags(this.#db, ...a);

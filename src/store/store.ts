@@ -174,6 +174,8 @@ export interface Store {
   /** Idempotent: inserts the key hash if absent (VEXIL_BOOTSTRAP_KEY). */
   ensurePersonalApiKey(input: { label: string; keyHash: string; scopes: string[] }): Promise<PersonalApiKeyRow>;
   getPersonalApiKeyByHash(keyHash: string): Promise<PersonalApiKeyRow | null>;
+  /** Sets the key's `last_used_at` to `at` unless it is already within the hour before `at`. */
+  markPersonalApiKeyUsed(id: string, at: Date): Promise<void>;
   countPersonalApiKeys(): Promise<number>;
   /**
    * First-start provisioning, once however many nodes start together: under a lock, creates

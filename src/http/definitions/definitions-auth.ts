@@ -5,6 +5,7 @@
  * token, a key of another project or an unknown key gets a 401/403 and nothing else.
  */
 import { bearerToken, digestsEqual, hashSecret } from '../../auth/keys.ts';
+import { recordKeyUse } from '../../auth/key-use.ts';
 import { VexilError } from '../../errors.ts';
 import type { Store } from '../../store/store.ts';
 
@@ -38,6 +39,7 @@ export async function authorizeDefinitions(store: Store, authorization: string |
   if (key.scopedProjects !== null && !key.scopedProjects.includes(projectId)) {
     throw new VexilError('VXL_PERMISSION_DENIED', { message: 'Personal API key does not have access to this project.' });
   }
+  recordKeyUse(store, key);
 }
 
 /** How long a successful authorization is reused: SDKs poll every few seconds with the same key. */

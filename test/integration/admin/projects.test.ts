@@ -44,6 +44,21 @@ for (const kind of STORE_KINDS) {
       assert.equal(key.body.note, undefined);
     });
 
+    test('a personal key records when it was last used', async () => {
+      const token = await h.makeKey(['project:read']);
+      const stored = () => h.db.store.getPersonalApiKeyByHash(hashSecret(token));
+      assert.equal((await stored())?.lastUsedAt, null);
+      const before = Date.now();
+      assert.equal((await h.call('GET', '/api/projects/', { key: token })).status, 200);
+      // Written off the request path: give it a moment.
+      let used: Date | null | undefined = null;
+      for (let i = 0; i < 50 && !used; i++) {
+        used = (await stored())?.lastUsedAt;
+        if (!used) await new Promise((r) => setTimeout(r, 20));
+      }
+      assert.ok(used && used.getTime() >= before - 1000, 'last_used_at is set');
+    });
+
     test('timezone defaults to UTC; an unknown timezone is a 400 invalid_choice', async () => {
       const res = await h.call('POST', '/api/projects/', { body: { name: 'Plain' } });
       assert.equal(res.body.timezone, 'UTC');

@@ -91,6 +91,19 @@ export function projectContract(ctx: ContractContext): void {
       assert.equal(await ctx.store().provisionFirstProject({ project: { name: 'x', apiToken: `phc_${hex()}`, secretTokenHash: hex() }, personalKey: null }), null);
     });
 
+    it('marks a personal key used at most once an hour', async () => {
+      const hash = hex();
+      const k = await ctx.store().createPersonalApiKey({ label: 'used', keyHash: hash, scopes: ['*'], scopedProjects: null });
+      const t0 = new Date('2026-11-29T10:00:00.000Z');
+      await ctx.store().markPersonalApiKeyUsed(k.id, t0);
+      assert.equal((await ctx.store().getPersonalApiKeyByHash(hash))?.lastUsedAt?.toISOString(), t0.toISOString());
+      await ctx.store().markPersonalApiKeyUsed(k.id, new Date('2026-11-29T10:59:00.000Z'));
+      assert.equal((await ctx.store().getPersonalApiKeyByHash(hash))?.lastUsedAt?.toISOString(), t0.toISOString(), 'within the hour: unchanged');
+      const t1 = new Date('2026-11-29T11:00:01.000Z');
+      await ctx.store().markPersonalApiKeyUsed(k.id, t1);
+      assert.equal((await ctx.store().getPersonalApiKeyByHash(hash))?.lastUsedAt?.toISOString(), t1.toISOString());
+    });
+
     it('lists the revision of every project', async () => {
       const p = await ctx.newProject();
       await ctx.store().createFlag(p.id, { key: 'x' }, 'tester');
