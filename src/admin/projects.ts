@@ -1,7 +1,8 @@
 /**
  * @module admin/projects
  * Projects and personal API keys (spec §8.3): `/api/projects/` (list, create), `/api/projects/:id/`
- * (incl. `@current`), `PATCH /api/projects/:id/rotate_secret_token/` and `POST /api/personal_api_keys/`.
+ * (get; PATCH name and timezone; incl. `@current`), `PATCH /api/projects/:id/rotate_secret_token/`
+ * and `POST /api/personal_api_keys/`.
  * Secrets are generated here, returned once, and stored only as SHA-256 hashes.
  */
 import type { FastifyInstance } from 'fastify';
@@ -30,6 +31,11 @@ export function isTimeZone(zone: string): boolean {
 const projectCreateSchema = z.object({
   name: z.string().min(1).max(200),
   timezone: z.string().max(240).optional(),
+});
+
+const projectPatchSchema = z.object({
+  name: projectCreateSchema.shape.name.optional(),
+  timezone: projectCreateSchema.shape.timezone,
 });
 
 const personalKeySchema = z.object({
@@ -61,6 +67,12 @@ function checkNoEscalation(requester: PersonalApiKeyRow, scopes: readonly string
   }
 }
 
+function checkTimeZone(zone: string | undefined): void {
+  if (zone !== undefined && !isTimeZone(zone)) {
+    throw new VexilError('VXL_CHOICE_INVALID', { message: `"${zone}" is not a valid choice.`, attr: 'timezone' });
+  }
+}
+
 /** Registers project and personal-API-key routes on an `/api`-prefixed instance. */
 export function registerProjectRoutes(app: FastifyInstance, deps: AdminDeps): void {
   const { store } = deps;
@@ -79,9 +91,7 @@ export function registerProjectRoutes(app: FastifyInstance, deps: AdminDeps): vo
       throw new VexilError('VXL_PERMISSION_DENIED', { message: 'API keys scoped to specific projects cannot create projects.' });
     }
     const body = parseWith(projectCreateSchema, requireObject(req.body));
-    if (body.timezone !== undefined && !isTimeZone(body.timezone)) {
-      throw new VexilError('VXL_CHOICE_INVALID', { message: `"${body.timezone}" is not a valid choice.`, attr: 'timezone' });
-    }
+    checkTimeZone(body.timezone);
     const secret = generateToken('phs');
     const project = await store.createProject({
       name: body.name,
@@ -95,6 +105,15 @@ export function registerProjectRoutes(app: FastifyInstance, deps: AdminDeps): vo
   });
 
   const retrieve = projectRoute(store, 'project:read', async (_req, _reply, { project }) => projectJson(store, project));
+
+  const update = projectRoute(store, 'project:write', async (req, _reply, { project }) => {
+    const body = parseWith(projectPatchSchema, requireObject(req.body));
+    checkTimeZone(body.timezone);
+    const updated = await store.updateProject(project.id, { name: body.name, timezone: body.timezone });
+    if (updated === null) throw new VexilError('VXL_NOT_FOUND');
+    await notifyChanged(deps, project.id, req);
+    return projectJson(store, updated);
+  });
 
   const rotateSecret = projectRoute(store, 'project:write', async (req, _reply, { project }) => {
     const secret = generateToken('phs');
@@ -121,7 +140,7 @@ export function registerProjectRoutes(app: FastifyInstance, deps: AdminDeps): vo
   });
 
   addResource(app, '/projects/', { GET: list, POST: create }, keyNotAllowed);
-  addResource(app, '/projects/:projectId/', { GET: retrieve }, projectNotAllowed);
+  addResource(app, '/projects/:projectId/', { GET: retrieve, PATCH: update }, projectNotAllowed);
   addResource(app, '/projects/:projectId/rotate_secret_token/', { PATCH: rotateSecret }, projectNotAllowed);
   addResource(app, '/personal_api_keys/', { POST: createKey }, keyNotAllowed);
 }

@@ -23,6 +23,17 @@ export async function listProjects(db: SqlClient): Promise<ProjectRow[]> {
   return (await db.query(`SELECT ${PROJECT_COLUMNS} FROM projects ORDER BY id`)).map(toProject);
 }
 
+export async function updateProject(db: SqlClient, id: number, patch: { name?: string; timezone?: string }): Promise<ProjectRow | null> {
+  if (!Number.isSafeInteger(id) || id <= 0 || id > 2 ** 31 - 1) return null;
+  // The time zone changes how date filters evaluate: the revision bump rebuilds snapshots.
+  const [row] = await db.query(
+    `UPDATE projects SET name = COALESCE($2, name), timezone = COALESCE($3, timezone), revision = revision + 1
+     WHERE id = $1 RETURNING ${PROJECT_COLUMNS}`,
+    [id, patch.name ?? null, patch.timezone ?? null],
+  );
+  return row ? toProject(row) : null;
+}
+
 export async function getProject(db: SqlClient, id: number): Promise<ProjectRow | null> {
   if (!Number.isSafeInteger(id) || id <= 0 || id > 2 ** 31 - 1) return null;
   const [row] = await db.query(`SELECT ${PROJECT_COLUMNS} FROM projects WHERE id = $1`, [id]);

@@ -50,6 +50,7 @@ export class SqlStore implements Store {
 
   createProject = (...a: P<'createProject'>) => projects.createProject(this.#db, ...a);
   listProjects = () => projects.listProjects(this.#db);
+  updateProject = (...a: P<'updateProject'>) => projects.updateProject(this.#db, ...a);
   getProject = (...a: P<'getProject'>) => projects.getProject(this.#db, ...a);
   getProjectByApiToken = (...a: P<'getProjectByApiToken'>) => projects.getProjectByApiToken(this.#db, ...a);
   getProjectSecretHashes = (...a: P<'getProjectSecretHashes'>) => projects.getProjectSecretHashes(this.#db, ...a);

@@ -59,6 +59,23 @@ for (const kind of STORE_KINDS) {
       assert.ok(used && used.getTime() >= before - 1000, 'last_used_at is set');
     });
 
+    test('PATCH /api/projects/:id/ renames and changes the time zone, bumping the revision', async () => {
+      const p = await h.makeProject('Before');
+      const notices = h.notices.length;
+      const revision = (await h.db.store.listProjectRevisions()).get(p.id)!;
+      const res = await h.call('PATCH', `/api/projects/${p.id}/`, { body: { name: 'After', timezone: 'Asia/Tokyo' } });
+      assert.equal(res.status, 200, res.raw);
+      assert.deepEqual([res.body.name, res.body.timezone, res.body.secret_api_token], ['After', 'Asia/Tokyo', null]);
+      assert.equal((await h.call('GET', `/api/projects/${p.id}/`)).body.timezone, 'Asia/Tokyo');
+      assert.equal((await h.db.store.listProjectRevisions()).get(p.id), revision + 1, 'snapshots rebuild: date filters use the zone');
+      assert.deepEqual(h.notices.slice(notices), [p.id]);
+      assert.equal((await h.call('PATCH', `/api/projects/${p.id}/`, { body: { name: 'Only name' } })).body.timezone, 'Asia/Tokyo');
+      assertDrfError(await h.call('PATCH', `/api/projects/${p.id}/`, { body: { timezone: 'Mars/Olympus' } }), 400, { code: 'invalid_choice', attr: 'timezone' });
+      assertDrfError(await h.call('PATCH', `/api/projects/${p.id}/`, { body: { name: '' } }), 400, { code: 'blank', attr: 'name' });
+      const readOnly = await h.makeKey(['project:read']);
+      assertDrfError(await h.call('PATCH', `/api/projects/${p.id}/`, { body: { name: 'x' }, key: readOnly }), 403, {});
+    });
+
     test('timezone defaults to UTC; an unknown timezone is a 400 invalid_choice', async () => {
       const res = await h.call('POST', '/api/projects/', { body: { name: 'Plain' } });
       assert.equal(res.body.timezone, 'UTC');
@@ -110,7 +127,7 @@ for (const kind of STORE_KINDS) {
 
     test('unsupported project methods are 405', async () => {
       const p = await h.makeProject('Fixed');
-      for (const method of ['DELETE', 'PATCH', 'PUT']) {
+      for (const method of ['DELETE', 'PUT']) {
         assertDrfError(await h.call(method, `/api/projects/${p.id}/`, { body: {} }), 405, { code: 'method_not_allowed', detail: `Method "${method}" not allowed.` });
       }
     });
