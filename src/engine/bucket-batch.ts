@@ -33,7 +33,7 @@ let target: Float64Array = new Float64Array(0);
  * Lanes queued and never finished (an abandoned batch) are dropped.
  */
 export function beginBuckets(out: Float64Array): void {
-  lanesFilled.fill(0);
+  for (let b = 0; b <= MAX_BLOCKS; b++) lanesFilled[b] = 0;
   target = out;
 }
 

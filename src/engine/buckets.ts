@@ -5,8 +5,10 @@
  * it for the buckets a flag turns out to need (`queueBuckets`, while that flag waits).
  *
  * Entries are per flag ordinal — [2·o] the rollout bucket (salt ""), [2·o + 1] the variant
- * bucket — and valid only for the identifier bytes recorded with them: every identifier's bytes
- * are a fresh array per evaluation, so an entry left by another request can never match.
+ * bucket — and tagged with the evaluation and the identifier they were hashed for: an
+ * evaluation numbers the identifier byte arrays it hashes (usually just the distinct id's), and
+ * an entry matches only that evaluation's same array. Tags are integers, so filling the table
+ * stores no object references (each would cost a write barrier).
  * The table is module scratch, shared by every evaluation: evaluation is synchronous, and a
  * typed array of this size would be allocated off-heap, which costs more than the hashing.
  */
@@ -17,7 +19,23 @@ import { type EvaluationRun, UNKNOWN_IDENTIFIER } from './evaluation-run.ts';
 import { hashBytes, SALT_NONE, SALT_VARIANT } from './hash.ts';
 
 let values = new Float64Array(128);
-const ids: (Uint8Array | undefined)[] = [];
+/** Per ordinal: evaluation × MAX_IDS + identifier slot, or -1. */
+let tags = new Int32Array(64).fill(-1);
+/** The current evaluation's identifiers, by slot. */
+const MAX_IDS = 8;
+const runIds: (Uint8Array | null)[] = new Array<Uint8Array | null>(MAX_IDS).fill(null);
+let runIdCount = 0;
+let evaluation = 0;
+// Tags stay below 2^31: the counter restarts (and old tags are cleared) before that.
+const MAX_EVALUATION = (2 ** 31 - 1) / MAX_IDS - 1;
+
+/** The tag of `id` in this evaluation, giving it a slot if it has none; -1 when slots ran out. */
+function tagOf(id: Uint8Array): number {
+  for (let i = 0; i < runIdCount; i++) if (runIds[i] === id) return evaluation * MAX_IDS + i;
+  if (runIdCount === MAX_IDS) return -1;
+  runIds[runIdCount] = id;
+  return evaluation * MAX_IDS + runIdCount++;
+}
 
 /** Bucket in [0,1]; an empty identifier is 0 without hashing, as in PostHog's `get_hash`. */
 export function bucket(prefix: Uint8Array, id: Uint8Array, salt: Uint8Array): number {
@@ -27,6 +45,13 @@ export function bucket(prefix: Uint8Array, id: Uint8Array, salt: Uint8Array): nu
 /** Makes the table ready for a snapshot of `flags` flags and opens its batch. */
 export function beginBucketTable(flags: number): void {
   if (values.length < flags << 1) values = new Float64Array(flags << 1);
+  if (tags.length < flags) tags = new Int32Array(flags).fill(-1);
+  if (++evaluation > MAX_EVALUATION) {
+    evaluation = 1;
+    tags.fill(-1);
+  }
+  for (let i = 0; i < runIdCount; i++) runIds[i] = null;
+  runIdCount = 0;
   beginBuckets(values);
 }
 
@@ -38,17 +63,21 @@ export const PENDING = -1;
  * or NaN when it is not in the table.
  */
 export function tableBucket(flag: CompiledFlag, id: Uint8Array, variant: 0 | 1): number {
-  return ids[flag.ordinal] === id ? values[(flag.ordinal << 1) + variant]! : NaN;
+  const slot = tags[flag.ordinal]! - evaluation * MAX_IDS;
+  return slot >= 0 && slot < runIdCount && runIds[slot] === id ? values[(flag.ordinal << 1) + variant]! : NaN;
 }
 
 /**
  * Queues the flag's rollout and/or variant bucket for `id` (non-empty) into the open batch,
  * unless already there; `flushBuckets` hashes them. Entries of another identifier are dropped.
+ * false when the table cannot take another identifier in this evaluation: hash it yourself.
  */
-export function queueBuckets(flag: CompiledFlag, id: Uint8Array, rollout: boolean, variant: boolean): void {
+export function queueBuckets(flag: CompiledFlag, id: Uint8Array, rollout: boolean, variant: boolean): boolean {
   const o = flag.ordinal;
-  if (ids[o] !== id) {
-    ids[o] = id;
+  const tag = tagOf(id);
+  if (tag < 0) return false;
+  if (tags[o] !== tag) {
+    tags[o] = tag;
     values[o << 1] = NaN;
     values[(o << 1) + 1] = NaN;
   }
@@ -60,6 +89,7 @@ export function queueBuckets(flag: CompiledFlag, id: Uint8Array, rollout: boolea
     values[(o << 1) + 1] = PENDING;
     addBucket(flag.hashPrefix, flag.hashPrefixWords, id, SALT_VARIANT, (o << 1) + 1);
   }
+  return true;
 }
 
 /** Hashes everything queued (nothing is `PENDING` afterwards); more may be queued after. */

@@ -56,10 +56,7 @@ function enrollment(run: EvaluationRun, flag: CompiledFlag): FlagResult | null |
 function flagBucket(flag: CompiledFlag, id: Uint8Array, variant: 0 | 1, canWait: boolean, alsoVariant: boolean): number {
   const h = tableBucket(flag, id, variant);
   if (h >= 0) return h;
-  if (canWait && id.length > 0) {
-    queueBuckets(flag, id, variant === 0, alsoVariant);
-    return NaN;
-  }
+  if (canWait && id.length > 0 && queueBuckets(flag, id, variant === 0, alsoVariant)) return NaN;
   // Needed now (a flag others depend on, or the last pass): hashed here even if also queued.
   return bucket(flag.hashPrefix, id, variant === 0 ? SALT_NONE : SALT_VARIANT);
 }
@@ -272,7 +269,7 @@ export function evaluateFlags(snapshot: FlagSnapshot, ctx: EvaluationContext): E
     record(run, o, r, state);
     out[count++] = r;
   }
-  out.length = count;
+  if (count < out.length) out.length = count;
   if (waits.count > 0) {
     flushBuckets();
     run.batchingBuckets = false;

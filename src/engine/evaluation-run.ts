@@ -36,6 +36,7 @@ export class EvaluationRun {
   private anonBytes: Uint8Array | null = null;
   private deviceBytes: Uint8Array | null = null;
   private readonly groupBytes: (Uint8Array | null)[] = [];
+  private overrides: Map<string, Uint8Array> | null = null;
   /** Whether flags may wait for buckets queued into the request's batch (see engine/buckets). */
   batchingBuckets = false;
 
@@ -45,10 +46,15 @@ export class EvaluationRun {
     this.loaded = ctx.storedDataLoaded;
     const flags = snapshot.flags.length;
     if (valueScratch.length < flags) valueScratch = new Array<FlagValue>(flags);
-    this.values = valueScratch.fill(NOT_EVALUATED, 0, flags);
+    // Loops, not fill(): for a few dozen entries the builtins' call costs more than the stores.
+    const values = valueScratch;
+    for (let i = 0; i < flags; i++) values[i] = NOT_EVALUATED;
+    this.values = values;
     const cohorts = snapshot.cohorts.length;
     if (cohortScratch.length < cohorts) cohortScratch = new Int8Array(cohorts);
-    this.cohortMemo = cohortScratch.fill(-1, 0, cohorts);
+    const memo = cohortScratch;
+    for (let i = 0; i < cohorts; i++) memo[i] = -1;
+    this.cohortMemo = memo;
   }
 
   /**
@@ -86,11 +92,23 @@ export class EvaluationRun {
       if (!forHoldout) {
         if (!this.loaded) return UNKNOWN_IDENTIFIER;
         const override = this.ctx.hashKeyOverrides?.get(flag.key);
-        if (override !== undefined) return utf8Bytes(override);
+        // One byte array per override value: flags sharing a hash key (the usual case) share it,
+        // and the bucket table recognises it again when a waiting flag resumes.
+        if (override !== undefined) return this.overrideBytes(override);
       }
       if (typeof this.ctx.anonDistinctId === 'string') return (this.anonBytes ??= utf8Bytes(this.ctx.anonDistinctId));
     }
     return this.distinctIdBytes();
+  }
+
+  private overrideBytes(hashKey: string): Uint8Array {
+    this.overrides ??= new Map();
+    let bytes = this.overrides.get(hashKey);
+    if (bytes === undefined) {
+      bytes = utf8Bytes(hashKey);
+      this.overrides.set(hashKey, bytes);
+    }
+    return bytes;
   }
 
   distinctIdBytes(): Uint8Array {

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { addBucket, alignedPrefix, beginBuckets, finishBuckets, simdBuckets } from '../../../src/engine/bucket-batch.ts';
-import { hashBytes, utf8Bytes } from '../../../src/engine/hash.ts';
+import { hashBucket, hashBytes, utf8Bytes } from '../../../src/engine/hash.ts';
 import { createSha1x4, LANE_BYTES, LANES, LANES_OFFSET, LENGTHS_OFFSET, MAX_BLOCKS, RESULT_OFFSET, STARTS_OFFSET } from '../../../src/engine/sha1x4.ts';
 import { compileSnapshot, evaluateFlags, type FlagDef } from '../../../src/engine/index.ts';
 
@@ -145,4 +145,28 @@ test('an empty distinct id is bucket 0 without hashing, for rollouts and variant
   });
   const got = evaluateFlags(snapshot, { distinctId: '', personProperties: {}, groups: {}, groupProperties: {}, storedDataLoaded: true, now: 0 }).flags;
   assert.deepEqual(got.map((r) => [r.key, r.enabled, r.variant]), [['tiny-rollout', true, null], ['multivariate', true, 'first']]);
+});
+
+test('more identifiers in one evaluation than the bucket table tags still bucket exactly (scalar fallback)', () => {
+  // 12 continuity flags, each with its own stored hash key, plus group flags: more than the
+  // table's identifier slots, so some buckets are hashed one at a time. Each answer must still be
+  // PostHog's: enabled exactly when the key's bucket is within the rollout.
+  const keys = Array.from({ length: 12 }, (_, i) => `continuity-${i}`);
+  const snapshot = compileSnapshot({
+    flags: [
+      ...keys.map((key, i) => flag(100 + i, key, { ensure_experience_continuity: true })),
+      ...[0, 1, 2, 3, 4].map((g) => flag(200 + g, `group-${g}`, {}, { aggregation_group_type_index: g })),
+    ],
+    cohorts: [],
+    groupTypeMapping: { '0': 'a', '1': 'b', '2': 'c', '3': 'd', '4': 'e' },
+  });
+  for (let n = 0; n < 200; n++) {
+    const overrides = new Map(keys.map((k, i) => [k, `hash-key-${n}-${i}`]));
+    const groups = { a: `ga-${n}`, b: `gb-${n}`, c: `gc-${n}`, d: `gd-${n}`, e: `ge-${n}` };
+    const got = evaluateFlags(snapshot, { distinctId: `user-${n}`, personProperties: {}, groups, groupProperties: {}, hashKeyOverrides: overrides, storedDataLoaded: true, now: 0 }).flags;
+    for (const r of got) {
+      const id = r.key.startsWith('continuity-') ? overrides.get(r.key)! : groups['abcde'[Number(r.key.slice(6))] as keyof typeof groups];
+      assert.equal(r.enabled, hashBucket(r.key, id) <= 0.5, `${r.key} for evaluation ${n}`);
+    }
+  }
 });
