@@ -170,3 +170,22 @@ test('more identifiers in one evaluation than the bucket table tags still bucket
     }
   }
 });
+
+test('evaluations of different projects interleaved share the scratch state without mixing answers', () => {
+  const variants = { variants: [{ key: 'a', rollout_percentage: 50 }, { key: 'b', rollout_percentage: 50 }] };
+  const small = compileSnapshot({ flags: [flag(1, 'only-one'), flag(2, 'mv', {}, { multivariate: variants })], cohorts: [], groupTypeMapping: {} });
+  const large = compileSnapshot({
+    flags: Array.from({ length: 40 }, (_, i) => flag(10 + i, `large-${i}`, {}, i % 3 === 0 ? { multivariate: variants } : {})),
+    cohorts: [],
+    groupTypeMapping: {},
+  });
+  const ctx = (n: number) => ({ distinctId: `person-${n}`, personProperties: {}, groups: {}, groupProperties: {}, storedDataLoaded: true, now: 0 });
+  const shape = (flags: readonly { key: string; enabled: boolean; variant: string | null }[]) => flags.map((r) => `${r.key}=${r.enabled}/${r.variant}`).join(',');
+  const alone = (snapshot: typeof small) => Array.from({ length: 100 }, (_, n) => shape(evaluateFlags(snapshot, ctx(n)).flags));
+  const expectedSmall = alone(small);
+  const expectedLarge = alone(large);
+  for (let n = 0; n < 100; n++) {
+    assert.equal(shape(evaluateFlags(large, ctx(n)).flags), expectedLarge[n]);
+    assert.equal(shape(evaluateFlags(small, ctx(n)).flags), expectedSmall[n]);
+  }
+});
