@@ -25,6 +25,8 @@
  */
 
 /** Blocks per message; byte offsets within a message must fit in a byte (the kernel's masks). */
+import { I32, OP, SIMD, sleb, uleb, V128, wasmModule } from './wasm-binary.ts';
+
 export const MAX_BLOCKS = 4;
 /**
  * Groups of four lanes per call, their rounds interleaved. Two groups (eight lanes) measured
@@ -39,46 +41,7 @@ export const STARTS_OFFSET = 48 * GROUPS;
 export const LANES_OFFSET = 64 * GROUPS;
 export const SLOT_BYTES = LANES_OFFSET + LANES * LANE_BYTES;
 
-// --- A minimal WebAssembly binary writer: only what this kernel needs. ---
-
-function uleb(n: number, out: number[]): void {
-  do {
-    let byte = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (n !== 0);
-}
-
-function sleb(n: number, out: number[]): void {
-  for (;;) {
-    const byte = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0)) {
-      out.push(byte);
-      return;
-    }
-    out.push(byte | 0x80);
-  }
-}
-
-function section(id: number, body: number[], out: number[]): void {
-  out.push(id);
-  uleb(body.length, out);
-  out.push(...body);
-}
-
-const V128 = 0x7b;
-const I32 = 0x7f;
-const SIMD = 0xfd;
-const OP = {
-  load: 0x00, store: 0x0b, const: 0x0c, shuffle: 0x0d, splat8: 0x0f, splat: 0x11,
-  eq8: 0x23, ltU8: 0x26, add8: 0x6e,
-  not: 0x4d, and: 0x4e, or: 0x50, xor: 0x51, bitselect: 0x52,
-  shl: 171, shrU: 173, add: 174,
-} as const;
-
-/** Emits the body of `sha1x4(base: i32, blocks: i32)` for `groups` × 4 lanes. */
+/** Emits the code of `sha1x4(base: i32, blocks: i32)` (locals and instructions) for `groups` × 4 lanes. */
 function kernelBody(groups: number): number[] {
   const code: number[] = [];
   // Locals: 0 base, 1 blocks (params); lane pointers (i32); then v128 locals.
@@ -284,34 +247,12 @@ function kernelBody(groups: number): number[] {
   });
   code.push(0x0b); // end function
 
-  const body: number[] = [...decl, ...code];
-  const out: number[] = [];
-  uleb(body.length, out);
-  out.push(...body);
-  return out;
+  return [...decl, ...code];
 }
 
 /** The whole module: one memory (exported) and one function `sha1x4(base, blocks)`. */
 export function sha1x4ModuleBytes(memoryPages: number): Uint8Array {
-  const out: number[] = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
-  section(1, [1, 0x60, 2, I32, I32, 0], out); // type: (i32, i32) -> ()
-  section(3, [1, 0], out); // function 0 has type 0
-  const mem: number[] = [1, 0];
-  uleb(memoryPages, mem);
-  section(5, mem, out);
-  const exp: number[] = [2];
-  const name = (s: string) => {
-    uleb(s.length, exp);
-    for (const ch of s) exp.push(ch.charCodeAt(0));
-  };
-  name('sha1x4');
-  exp.push(0x00, 0);
-  name('memory');
-  exp.push(0x02, 0);
-  section(7, exp, out);
-  const code: number[] = [1, ...kernelBody(GROUPS)];
-  section(10, code, out);
-  return Uint8Array.from(out);
+  return wasmModule({ name: 'sha1x4', params: [I32, I32], memoryPages, body: kernelBody(GROUPS) });
 }
 
 export interface Sha1x4 {
