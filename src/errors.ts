@@ -1,7 +1,7 @@
 /**
  * @module errors
  * VexilError and the VXL_* catalogue. The catalogue is data: each code has its HTTP status and a
- * default message. Mapping to response bodies happens only in http/error-handler.ts.
+ * default message. Mapping codes to response bodies happens only in http/error-handler.ts.
  */
 
 export const codes = {
@@ -27,7 +27,7 @@ export const codes = {
   VXL_SECRET_KEY_INVALID: { status: 401, message: 'Secret API token is invalid.' },
   VXL_PERSONAL_KEY_INVALID: { status: 401, message: 'Personal API key found in request Authorization header is invalid.' },
   VXL_PERMISSION_DENIED: { status: 403, message: 'You do not have permission to perform this action.' },
-  // Admin API (PostHog's DRF-shaped errors, spec §8): each maps to a DRF `code` in admin/error-handler.ts.
+  // Admin API (PostHog's DRF-shaped errors, spec §8): each maps to a DRF `code` in http/error-handler.ts.
   VXL_SCOPE_MISSING: { status: 403, message: 'API key missing required scope.' },
   VXL_MEDIA_TYPE_UNSUPPORTED: { status: 415, message: 'Unsupported media type in request.' },
   VXL_FIELD_REQUIRED: { status: 400, message: 'This field is required.' },

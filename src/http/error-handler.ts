@@ -1,8 +1,11 @@
 /**
  * @module http/error-handler
- * The one place errors become HTTP responses (STYLE §7). The route family picks the body shape:
- * /flags and /decide answer with PostHog's plain-text sentences, everything else with
- * `{type, code, detail, attr}`; 5xx bodies never carry detail (it goes to the log).
+ * The one place VXL codes map to response bodies (STYLE §7). The route family picks the body
+ * shape: /flags and /decide answer with PostHog's plain-text sentences, everything else with
+ * `{type, code, detail, attr}`; 5xx bodies never carry detail (it goes to the log). The admin
+ * API's DRF `{type, code}` table is here too (`adminErrorKind`): the two families differ where
+ * PostHog's services differ (e.g. a 413 is `request_too_large` on the flag service and
+ * `payload_too_large` in Django), and admin/error-handler.ts renders it with fastify's errors.
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isVexilError, VexilError, type ErrorCode } from '../errors.ts';
@@ -52,6 +55,53 @@ const KINDS: Partial<Record<ErrorCode, Kind>> = {
   VXL_DISTINCT_ID_MISSING: { type: 'validation_error', code: 'required' },
   VXL_CONFLICT: { type: 'invalid_request', code: 'conflict' },
 };
+
+/** PostHog's DRF error `type` and `code` (drf-exceptions-hog), as the admin API answers them. */
+export interface DrfKind {
+  type: 'validation_error' | 'authentication_error' | 'invalid_request' | 'throttled_error' | 'server_error';
+  code: string;
+}
+
+/**
+ * VXL code → DRF type and code. A validation code DRF calls `invalid` is rewritten to
+ * `invalid_input` by drf-exceptions-hog, so that is what VXL_VALIDATION becomes.
+ */
+const ADMIN_KINDS: Partial<Record<ErrorCode, DrfKind>> = {
+  VXL_VALIDATION: { type: 'validation_error', code: 'invalid_input' },
+  VXL_FIELD_REQUIRED: { type: 'validation_error', code: 'required' },
+  VXL_FIELD_NULL: { type: 'validation_error', code: 'null' },
+  VXL_FIELD_BLANK: { type: 'validation_error', code: 'blank' },
+  VXL_NULL_CHARACTERS: { type: 'validation_error', code: 'null_characters_not_allowed' },
+  VXL_FIELD_UNKNOWN: { type: 'validation_error', code: 'unknown_field' },
+  VXL_FIELD_TOO_LONG: { type: 'validation_error', code: 'max_length' },
+  VXL_CHOICE_INVALID: { type: 'validation_error', code: 'invalid_choice' },
+  VXL_FLAG_KEY_INVALID: { type: 'validation_error', code: 'invalid_key' },
+  VXL_FLAG_KEY_EXISTS: { type: 'validation_error', code: 'unique' },
+  VXL_FILTER_VALUE_INVALID: { type: 'validation_error', code: 'invalid_value' },
+  VXL_FILTER_DATE_INVALID: { type: 'validation_error', code: 'invalid_date' },
+  VXL_FILTER_OPERATOR_INVALID: { type: 'validation_error', code: 'invalid_operator' },
+  VXL_COHORT_MISSING: { type: 'validation_error', code: 'cohort_does_not_exist' },
+  VXL_COHORT_BEHAVIORAL: { type: 'validation_error', code: 'behavioral_cohort_found' },
+  VXL_NOT_AUTHENTICATED: { type: 'authentication_error', code: 'not_authenticated' },
+  VXL_PERSONAL_KEY_INVALID: { type: 'authentication_error', code: 'authentication_failed' },
+  VXL_SCOPE_MISSING: { type: 'authentication_error', code: 'permission_denied' },
+  VXL_PERMISSION_DENIED: { type: 'authentication_error', code: 'permission_denied' },
+  VXL_NOT_FOUND: { type: 'invalid_request', code: 'not_found' },
+  VXL_ROUTE_NOT_FOUND: { type: 'invalid_request', code: 'not_found' },
+  VXL_METHOD_NOT_ALLOWED: { type: 'invalid_request', code: 'method_not_allowed' },
+  VXL_REQUEST_INVALID: { type: 'invalid_request', code: 'parse_error' },
+  VXL_MEDIA_TYPE_UNSUPPORTED: { type: 'invalid_request', code: 'unsupported_media_type' },
+  VXL_BODY_TOO_LARGE: { type: 'invalid_request', code: 'payload_too_large' },
+  VXL_RATE_LIMITED: { type: 'throttled_error', code: 'throttled' },
+  // PostHog's `Conflict` (posthog/exceptions.py) sets no `default_type`, so drf-exceptions-hog
+  // falls back to `server_error` even though the status is 409. Copied as is.
+  VXL_CONFLICT: { type: 'server_error', code: 'conflict' },
+};
+
+/** The admin API's `{type, code}` for a 4xx VXL code. */
+export function adminErrorKind(code: ErrorCode): DrfKind {
+  return ADMIN_KINDS[code] ?? { type: 'invalid_request', code: 'invalid_request' };
+}
 
 /** Fallback by status for codes without an entry. */
 function kindFor(err: VexilError): Kind {
