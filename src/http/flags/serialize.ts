@@ -81,6 +81,26 @@ function entryV2(f: FlagResult): Buffer {
 
 const V2_HEAD = Buffer.from('{"flags":{');
 
+/**
+ * Response bodies are cut from 1 MiB slabs, as Node's own Buffer pool does for small buffers:
+ * a ~12 KB body then costs no allocation of its own (malloc, ArrayBuffer bookkeeping). A slab is
+ * never reused, only left behind; it is freed when the last body cut from it is.
+ */
+const SLAB_BYTES = 1 << 20;
+let slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+let slabUsed = 0;
+function bodyBuffer(length: number): Buffer {
+  if (length > SLAB_BYTES / 8) return Buffer.allocUnsafeSlow(length);
+  if (slabUsed + length > SLAB_BYTES) {
+    slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+    slabUsed = 0;
+  }
+  const out = slab.subarray(slabUsed, slabUsed + length);
+  // Keep the next body 8-byte aligned, as Node's pool does.
+  slabUsed = (slabUsed + length + 7) & ~7;
+  return out;
+}
+
 function flagV2(f: FlagResult): string {
   let s =
     `{"key":${q(f.key)},"enabled":${f.enabled},"variant":${f.variant === null ? 'null' : q(f.variant)},` +
@@ -98,16 +118,19 @@ function tail(meta: ResponseMeta): string {
 export function serializeFlags(shape: ResponseShape, flags: readonly FlagResult[], errors: boolean, meta: ResponseMeta): string | Buffer {
   switch (shape) {
     case 'flags-v2': {
-      const parts: Buffer[] = [V2_HEAD];
-      let length = V2_HEAD.length;
-      for (let i = 0; i < flags.length; i++) {
-        const entry = i === 0 ? entryV2(flags[i]!).subarray(1) : entryV2(flags[i]!);
-        parts.push(entry);
-        length += entry.length;
-      }
       const end = Buffer.from(`},"errorsWhileComputingFlags":${errors}${tail(meta)}`, 'utf8');
-      parts.push(end);
-      return Buffer.concat(parts, length + end.length);
+      let length = V2_HEAD.length + end.length;
+      for (let i = 0; i < flags.length; i++) length += entryV2(flags[i]!).length;
+      if (flags.length > 0) length--; // the first entry's comma
+      const out = bodyBuffer(length);
+      V2_HEAD.copy(out, 0);
+      let at = V2_HEAD.length;
+      for (let i = 0; i < flags.length; i++) {
+        const entry = entryV2(flags[i]!);
+        at += entry.copy(out, at, i === 0 ? 1 : 0);
+      }
+      end.copy(out, at);
+      return out;
     }
     case 'flags-v1': {
       let values = '';
