@@ -5,7 +5,7 @@
  * failures and inconclusive answers are rare and built fresh.
  */
 import type { CompiledFlag } from './compile/compiled-types.ts';
-import { DESCRIPTIONS, matchedDescription, NO_MATCH_GROUPS_SKIPPED, PRIORITY } from './reasons.ts';
+import { DESCRIPTIONS, matchedDescription, NO_MATCH_GROUPS_SKIPPED } from './reasons.ts';
 import type { FlagErrorCode, FlagResult, ReasonCode } from './types.ts';
 
 /** A fresh result object (for failures and inconclusive answers, which are rare and not shared). */
@@ -64,7 +64,13 @@ function outcomeSlot(flag: CompiledFlag, enabled: boolean, variantSlot: number, 
   if (reason === 'holdout_condition_value') return matches;
   const reasonNumber = description === NO_MATCH_GROUPS_SKIPPED ? GROUPS_SKIPPED : REASON_NUMBER[reason];
   const block = OTHER_BLOCK[reasonNumber * 2 + (enabled ? 1 : 0)]!;
-  return block < 0 ? -1 : matches + 1 + block * (conditions + 2) + (conditionIndex ?? -1) + 1;
+  return block < 0 ? -1 : otherSlot(flag, block, conditionIndex);
+}
+
+/** Slot of an outcome other than a match or a holdout, by its block and condition index. */
+function otherSlot(flag: CompiledFlag, block: number, conditionIndex: number | null): number {
+  const conditions = flag.conditions.length;
+  return conditions * (flag.variants.length + 1) + 1 + block * (conditions + 2) + (conditionIndex ?? -1) + 1;
 }
 
 /**
@@ -103,11 +109,8 @@ export function result(
 export const NO_GROUP_TYPE = 1;
 export const NO_CONDITION_MATCH = 2;
 export const OUT_OF_ROLLOUT_BOUND = 3;
-const UNMATCHED: readonly ReasonCode[] = ['flag_disabled', 'no_group_type', 'no_condition_match', 'out_of_rollout_bound'];
-// The order above must be PostHog's.
-if (!(PRIORITY.no_group_type < PRIORITY.no_condition_match && PRIORITY.no_condition_match < PRIORITY.out_of_rollout_bound)) {
-  throw new Error('reason priorities changed');
-}
+/** The reason code of each number above (index 0 unused); their order is tested against PRIORITY. */
+export const UNMATCHED: readonly ReasonCode[] = ['flag_disabled', 'no_group_type', 'no_condition_match', 'out_of_rollout_bound'];
 
 const UNMATCHED_BLOCK = UNMATCHED.map((code) => OTHER_BLOCK[REASON_NUMBER[code] * 2]!);
 const SKIPPED_BLOCK = OTHER_BLOCK[GROUPS_SKIPPED * 2]!;
@@ -123,10 +126,8 @@ export function matchedResult(flag: CompiledFlag, i: number, slot: number): Flag
 export function unmatchedResult(flag: CompiledFlag, reason: number, conditionIndex: number | null, groupsSkipped: boolean): FlagResult {
   const skipped = reason === NO_CONDITION_MATCH && groupsSkipped;
   if (flag.outcomes !== null) {
-    // outcomeSlot's arithmetic, with the block known from the reason number.
-    const block = skipped ? SKIPPED_BLOCK : UNMATCHED_BLOCK[reason]!;
-    const conditions = flag.conditions.length;
-    const memo = flag.outcomes[conditions * (flag.variants.length + 1) + 1 + block * (conditions + 2) + (conditionIndex ?? -1) + 1];
+    // The block is known from the reason number: no string lookups on this path.
+    const memo = flag.outcomes[otherSlot(flag, skipped ? SKIPPED_BLOCK : UNMATCHED_BLOCK[reason]!, conditionIndex)];
     if (memo !== undefined) return memo;
   }
   const code = UNMATCHED[reason]!;

@@ -56,3 +56,13 @@ test('every variant of every condition keeps its own result', () => {
   }
   assert.deepEqual([...seen.keys()].sort(), ['0:b', '1:a', '1:b']);
 });
+
+test('the no-match reason numbers the condition loop compares follow PostHog\'s priority', async () => {
+  const { NO_GROUP_TYPE, NO_CONDITION_MATCH, OUT_OF_ROLLOUT_BOUND, UNMATCHED } = await import('../../../src/engine/results.ts');
+  const { PRIORITY } = await import('../../../src/engine/reasons.ts');
+  const numbers = [NO_GROUP_TYPE, NO_CONDITION_MATCH, OUT_OF_ROLLOUT_BOUND];
+  assert.deepEqual(numbers.map((n) => UNMATCHED[n]), ['no_group_type', 'no_condition_match', 'out_of_rollout_bound']);
+  for (let i = 1; i < numbers.length; i++) {
+    assert.ok(numbers[i]! > numbers[i - 1]! && PRIORITY[UNMATCHED[numbers[i]!]!] > PRIORITY[UNMATCHED[numbers[i - 1]!]!]);
+  }
+});
