@@ -93,9 +93,7 @@ export function queueBuckets(flag: CompiledFlag, id: Uint8Array, rollout: boolea
 }
 
 /** Hashes everything queued (nothing is `PENDING` afterwards); more may be queued after. */
-export function flushBuckets(): void {
-  finishBuckets();
-}
+export { finishBuckets as flushBuckets };
 
 /**
  * Queues the buckets that selected flags' filterless first conditions will ask for (see
