@@ -80,6 +80,7 @@ function entryV2(f: FlagResult): Buffer {
 }
 
 const V2_HEAD = Buffer.from('{"flags":{');
+const entryScratch: Buffer[] = [];
 
 /**
  * Response bodies are cut from 1 MiB slabs, as Node's own Buffer pool does for small buffers:
@@ -119,16 +120,16 @@ export function serializeFlags(shape: ResponseShape, flags: readonly FlagResult[
   switch (shape) {
     case 'flags-v2': {
       const end = Buffer.from(`},"errorsWhileComputingFlags":${errors}${tail(meta)}`, 'utf8');
+      // One lookup per flag, kept for the copy (serialization is synchronous: scratch is safe; it
+      // is overwritten, not emptied, so it does not reallocate per response).
+      const entries = entryScratch;
       let length = V2_HEAD.length + end.length;
-      for (let i = 0; i < flags.length; i++) length += entryV2(flags[i]!).length;
+      for (let i = 0; i < flags.length; i++) length += (entries[i] = entryV2(flags[i]!)).length;
       if (flags.length > 0) length--; // the first entry's comma
       const out = bodyBuffer(length);
       V2_HEAD.copy(out, 0);
       let at = V2_HEAD.length;
-      for (let i = 0; i < flags.length; i++) {
-        const entry = entryV2(flags[i]!);
-        at += entry.copy(out, at, i === 0 ? 1 : 0);
-      }
+      for (let i = 0; i < flags.length; i++) at += entries[i]!.copy(out, at, i === 0 ? 1 : 0);
       end.copy(out, at);
       return out;
     }
