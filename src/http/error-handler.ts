@@ -34,10 +34,14 @@ const PLAIN_TEXT: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'VXL_INTERNAL',
 ]);
 
-type Kind = { type: string; code: string };
+/** PostHog's error `type` and `code` (drf-exceptions-hog's vocabulary, used by both families). */
+export interface DrfKind {
+  type: 'validation_error' | 'authentication_error' | 'invalid_request' | 'throttled_error' | 'server_error';
+  code: string;
+}
 
 /** VXL code → PostHog's `{type, code}` for JSON bodies. */
-const KINDS: Partial<Record<ErrorCode, Kind>> = {
+const KINDS: Partial<Record<ErrorCode, DrfKind>> = {
   VXL_RATE_LIMITED: { type: 'validation_error', code: 'rate_limit_exceeded' },
   VXL_NOT_AUTHENTICATED: { type: 'authentication_error', code: 'not_authenticated' },
   VXL_TOKEN_MISSING: { type: 'authentication_error', code: 'not_authenticated' },
@@ -55,12 +59,6 @@ const KINDS: Partial<Record<ErrorCode, Kind>> = {
   VXL_DISTINCT_ID_MISSING: { type: 'validation_error', code: 'required' },
   VXL_CONFLICT: { type: 'invalid_request', code: 'conflict' },
 };
-
-/** PostHog's DRF error `type` and `code` (drf-exceptions-hog), as the admin API answers them. */
-export interface DrfKind {
-  type: 'validation_error' | 'authentication_error' | 'invalid_request' | 'throttled_error' | 'server_error';
-  code: string;
-}
 
 /**
  * VXL code → DRF type and code. A validation code DRF calls `invalid` is rewritten to
@@ -104,7 +102,7 @@ export function adminErrorKind(code: ErrorCode): DrfKind {
 }
 
 /** Fallback by status for codes without an entry. */
-function kindFor(err: VexilError): Kind {
+function kindFor(err: VexilError): DrfKind {
   const kind = KINDS[err.code];
   if (kind) return kind;
   if (err.status >= 500) return { type: 'server_error', code: 'unexpected_error' };
