@@ -2,6 +2,7 @@
 // through the fastify route. Both must answer every request byte for byte alike.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { addFlag, rollout, startTestApp, STORE_KINDS, type TestApp } from './http-helpers.ts';
 import { mulberry32 } from '../../helpers/rng.ts';
@@ -94,6 +95,37 @@ for (const kind of STORE_KINDS) {
       }
       const ok = await fetch(`${base}/flags?v=2`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: valid });
       assert.equal(ok.status, 200);
+    });
+
+    test('responses written together after a batch keep to their requests: concurrent and pipelined', async () => {
+      const id = (i: number) => `0190aaaa-bbbb-7ccc-8ddd-${i.toString(16).padStart(12, '0')}`;
+      const body = (i: number) => JSON.stringify({ token: token(), distinct_id: `c${i}`, person_properties: { plan: i % 2 ? 'pro' : 'free' } });
+      // Concurrent requests over several connections, then the same one at a time: equal answers.
+      const concurrent = await Promise.all(Array.from({ length: 40 }, (_, i) =>
+        fetch(`${base}/flags?v=2`, { method: 'POST', headers: { 'x-request-id': id(i) }, body: body(i) }).then(async (r) => [r.headers.get('x-request-id'), await r.text()])));
+      for (let i = 0; i < 40; i += 7) {
+        const r = await fetch(`${base}/flags?v=2`, { method: 'POST', headers: { 'x-request-id': id(i) }, body: body(i) });
+        assert.deepEqual(concurrent[i], [id(i), await r.text()]);
+      }
+      // Pipelined on one socket, with a fastify-routed request in the middle: answers in request order.
+      const raw = [0, 1, 2].map((i) => `POST /flags?v=2 HTTP/1.1\r\nhost: x\r\nx-request-id: ${id(i)}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body(i))}\r\n\r\n${body(i)}`);
+      raw.splice(2, 0, 'GET /_liveness HTTP/1.1\r\nhost: x\r\n\r\n');
+      const port = Number(new URL(base).port);
+      const text = await new Promise<string>((resolve, reject) => {
+        const socket = connect(port, '127.0.0.1', () => socket.end(raw.join('')));
+        let got = '';
+        socket.setEncoding('latin1');
+        socket.on('data', (d: string) => (got += d));
+        socket.on('end', () => resolve(got));
+        socket.on('error', reject);
+      });
+      const heads = text.split('HTTP/1.1 ').slice(1);
+      assert.equal(heads.length, 4, text.slice(0, 500));
+      const ids = heads.map((h) => /x-request-id: ([^\r]+)/i.exec(h)?.[1]);
+      assert.equal(ids[0], id(0));
+      assert.equal(ids[1], id(1));
+      assert.match(heads[2]!, /^200/);
+      assert.equal(ids[3], id(2));
     });
 
     test('fast-path requests are counted in the HTTP metrics', async () => {
