@@ -230,6 +230,12 @@ export function evaluateFlags(snapshot: FlagSnapshot, ctx: EvaluationContext): E
     }
     record(run, o, r, state);
     out[count++] = r;
+    if (r.inconclusive && ctx.stopAtInconclusive === true) {
+      // Queued buckets are dropped by the next evaluation's beginBucketTable.
+      waits.count = 0;
+      out.length = count;
+      return { flags: out, inconclusive: true, errors: state.errors };
+    }
   }
   if (count < out.length) out.length = count;
   if (waits.count > 0) {

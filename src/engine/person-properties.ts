@@ -5,14 +5,14 @@
 import type { Properties } from './types.ts';
 
 /** Properties whose `$initial_` counterpart PostHog back-fills when absent (spec §6.1). */
-const INITIAL_BACKFILL = [
+const INITIAL_BACKFILL: ReadonlyMap<string, string> = new Map([
   '$app_build', '$app_name', '$app_namespace', '$app_version', '$browser', '$browser_version',
   '$device_type', '$current_url', '$pathname', '$os', '$os_version', '$referring_domain', '$referrer',
   '$screen_height', '$screen_width', '$viewport_height', '$viewport_width', '$raw_user_agent',
   'utm_source', 'utm_medium', 'utm_campaign', 'utm_content', 'utm_term', 'gclid', 'gad_source',
   'gclsrc', 'dclid', 'gbraid', 'wbraid', 'fbclid', 'msclkid', 'twclid', 'li_fat_id', 'mc_cid',
   'igshid', 'ttclid', 'rdt_cid', 'epik', 'qclid', 'sccid', 'irclid', '_kx',
-].map((name) => [name, name.startsWith('$') ? `$initial_${name.slice(1)}` : `$initial_${name}`] as const);
+].map((name) => [name, name.startsWith('$') ? `$initial_${name.slice(1)}` : `$initial_${name}`] as const));
 
 /**
  * Merges stored person properties with the request's overrides (request wins key by key),
@@ -35,8 +35,10 @@ export function buildPersonProperties(
   merged.distinct_id = distinctId;
   if (overrides) copyOwn(overrides, merged);
   if (storedDataLoaded) {
-    for (const [name, initial] of INITIAL_BACKFILL) {
-      if (Object.hasOwn(merged, name) && !Object.hasOwn(merged, initial)) merged[initial] = merged[name];
+    // Walk the person's keys (a handful), not the back-fill list (42 names).
+    for (const name of Object.keys(merged)) {
+      const initial = INITIAL_BACKFILL.get(name);
+      if (initial !== undefined && !Object.hasOwn(merged, initial)) merged[initial] = merged[name];
     }
   }
   return merged;

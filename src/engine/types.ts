@@ -121,6 +121,12 @@ export interface EvaluationContext {
   evaluationContexts?: readonly string[] | null;
   /** Current time, ms since the epoch: the only clock the engine sees. */
   now: number;
+  /**
+   * With storedDataLoaded false: stop at the first inconclusive flag. The result then only says
+   * that stored data is needed (`inconclusive` true, `flags` incomplete) — the answer a caller
+   * wants when it will evaluate every flag again with stored data anyway.
+   */
+  stopAtInconclusive?: boolean;
 }
 
 /** PostHog's reason codes (spec §4.4). Errors use the error codes of spec §10 instead. */
@@ -168,7 +174,10 @@ export interface FlagResult {
 }
 
 export interface EvaluationResult {
-  /** In snapshot order (dependencies before dependents); filtered-out flags are absent. */
+  /**
+   * In snapshot order (dependencies before dependents); filtered-out flags are absent. Incomplete
+   * when `stopAtInconclusive` stopped the evaluation (then `inconclusive` is true).
+   */
   flags: FlagResult[];
   /** Some flag is inconclusive: load stored data and evaluate again. */
   inconclusive: boolean;

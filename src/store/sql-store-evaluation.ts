@@ -1,7 +1,7 @@
 /**
  * @module store/sql-store-evaluation
  * Reads for evaluation: project definitions for snapshots, and the /flags hot-path lookup of
- * stored person, cohort, group and continuity data in one round trip.
+ * stored person, cohort, group and continuity data, one round trip for a batch of requests.
  */
 import type { EvaluationData, EvaluationDataQuery, ProjectDefinitionsRow } from './store.ts';
 import type { SqlClient, SqlDriver } from './sql-client.ts';
@@ -9,35 +9,43 @@ import { asObject, PROJECT_COLUMNS, toCohort, toFlag, toProject } from './sql-ro
 import { getGroupTypeMapping } from './sql-store-groups.ts';
 
 /**
- * Everything /flags may need, as one row of one statement (so one round trip, one snapshot):
- * - `person`: one primary-key probe on person_distinct_ids, then persons by primary key;
+ * Everything /flags may need for a batch of requests, as one statement (one round trip, one
+ * snapshot) answering one row per query, in query order:
+ * - `q`: the queries unnested with their position `n`; the person by one primary-key probe on
+ *   person_distinct_ids, then persons by primary key;
  * - cohort ids: cohort_people by its person_id index, joined to live cohorts of the project;
- * - groups: the request's (index, key) pairs unnested and probed on the groups primary key;
- * - overrides: the override distinct ids with their position; DISTINCT ON keeps, per flag key,
- *   the row from the earliest position, i.e. the first distinct id's person wins (spec §6.5).
+ * - groups: every query's (index, key) pairs unnested with their query's `n`, probed on the
+ *   groups primary key;
+ * - overrides: the override distinct ids with their query's `n` and a position; DISTINCT ON
+ *   keeps, per flag key, the row from the earliest position, i.e. the first distinct id's person
+ *   wins (spec §6.5).
  * Arrays are aggregated to json so the row shape is fixed whatever the counts.
  */
 const EVALUATION_SQL = `
-WITH person AS (
-  SELECT p.id, p.properties, p.created_at
-  FROM person_distinct_ids d JOIN persons p ON p.id = d.person_id
-  WHERE d.project_id = $1 AND d.distinct_id = $2
+WITH q AS (
+  SELECT * FROM unnest($1::int[], $2::text[]) WITH ORDINALITY AS q(project_id, distinct_id, n)
+), gq AS (
+  SELECT * FROM unnest($3::int[], $4::int[], $5::text[]) AS gq(n, idx, gkey)
+), oq AS (
+  SELECT * FROM unnest($6::int[], $7::text[]) WITH ORDINALITY AS oq(n, did, ord)
 )
-SELECT
-  (SELECT properties FROM person) AS properties,
-  (SELECT created_at FROM person) AS created_at,
+SELECT p.properties, p.created_at,
   (SELECT json_agg(cp.cohort_id)
-     FROM person JOIN cohort_people cp ON cp.person_id = person.id
-     JOIN cohorts c ON c.id = cp.cohort_id AND c.project_id = $1 AND NOT c.deleted) AS cohort_ids,
+     FROM cohort_people cp JOIN cohorts c ON c.id = cp.cohort_id AND c.project_id = q.project_id AND NOT c.deleted
+     WHERE cp.person_id = p.id) AS cohort_ids,
   (SELECT json_agg(json_build_array(g.group_type_index, g.properties))
-     FROM unnest($3::int[], $4::text[]) AS r(idx, gkey)
-     JOIN groups g ON g.project_id = $1 AND g.group_type_index = r.idx AND g.group_key = r.gkey) AS groups,
+     FROM gq JOIN groups g ON g.project_id = q.project_id AND g.group_type_index = gq.idx AND g.group_key = gq.gkey
+     WHERE gq.n = q.n) AS groups,
   (SELECT json_agg(json_build_array(o.flag_key, o.hash_key)) FROM (
      SELECT DISTINCT ON (h.flag_key) h.flag_key, h.hash_key
-     FROM unnest($5::text[]) WITH ORDINALITY AS r(did, ord)
-     JOIN person_distinct_ids d ON d.project_id = $1 AND d.distinct_id = r.did
-     JOIN hash_key_overrides h ON h.person_id = d.person_id AND h.project_id = $1
-     ORDER BY h.flag_key, r.ord) o) AS overrides`;
+     FROM oq JOIN person_distinct_ids d ON d.project_id = q.project_id AND d.distinct_id = oq.did
+     JOIN hash_key_overrides h ON h.person_id = d.person_id AND h.project_id = q.project_id
+     WHERE oq.n = q.n
+     ORDER BY h.flag_key, oq.ord) o) AS overrides
+FROM q
+LEFT JOIN person_distinct_ids d ON d.project_id = q.project_id AND d.distinct_id = q.distinct_id
+LEFT JOIN persons p ON p.id = d.person_id
+ORDER BY q.n`;
 
 interface EvaluationSqlRow {
   properties: Record<string, unknown> | null;
@@ -47,22 +55,45 @@ interface EvaluationSqlRow {
   overrides: Array<[string, string]> | null;
 }
 
-/** See EVALUATION_SQL. Never throws for unknown ids: absent data comes back empty. */
-export async function loadEvaluationData(db: SqlClient, q: EvaluationDataQuery): Promise<EvaluationData> {
-  const [row] = await db.query<EvaluationSqlRow>(EVALUATION_SQL, [
-    q.projectId,
-    q.distinctId,
-    q.groups.map((g) => g.groupTypeIndex),
-    q.groups.map((g) => String(g.groupKey)),
-    (q.overrideDistinctIds ?? []).map(String),
+/**
+ * See EVALUATION_SQL: one answer per query, in order. Never throws for unknown ids: absent data
+ * comes back empty.
+ */
+export async function loadEvaluationDataBatch(db: SqlClient, queries: readonly EvaluationDataQuery[]): Promise<EvaluationData[]> {
+  const groupN: number[] = [], groupIndex: number[] = [], groupKey: string[] = [];
+  const overrideN: number[] = [], overrideId: string[] = [];
+  queries.forEach((q, i) => {
+    // `n` of unnest … WITH ORDINALITY counts from 1.
+    for (const g of q.groups) {
+      groupN.push(i + 1);
+      groupIndex.push(g.groupTypeIndex);
+      groupKey.push(String(g.groupKey));
+    }
+    for (const id of q.overrideDistinctIds ?? []) {
+      overrideN.push(i + 1);
+      overrideId.push(String(id));
+    }
+  });
+  const rows = await db.query<EvaluationSqlRow>(EVALUATION_SQL, [
+    queries.map((q) => q.projectId),
+    queries.map((q) => q.distinctId),
+    groupN,
+    groupIndex,
+    groupKey,
+    overrideN,
+    overrideId,
   ]);
-  const found = row?.properties != null;
+  return rows.map(toEvaluationData);
+}
+
+function toEvaluationData(row: EvaluationSqlRow): EvaluationData {
+  const found = row.properties != null;
   return {
     personProperties: found ? asObject(row.properties) : null,
     personCreatedAt: found && row.created_at != null ? new Date(row.created_at) : null,
-    staticCohortIds: (row?.cohort_ids ?? []).map(Number),
-    groupProperties: new Map((row?.groups ?? []).map(([i, props]) => [Number(i), asObject(props)])),
-    hashKeyOverrides: new Map((row?.overrides ?? []).map(([k, h]) => [String(k), String(h)])),
+    staticCohortIds: (row.cohort_ids ?? []).map(Number),
+    groupProperties: new Map((row.groups ?? []).map(([i, props]) => [Number(i), asObject(props)])),
+    hashKeyOverrides: new Map((row.overrides ?? []).map(([k, h]) => [String(k), String(h)])),
   };
 }
 

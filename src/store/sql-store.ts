@@ -4,7 +4,7 @@
  * Each method delegates to the module of its noun (sql-store-flags.ts, sql-store-persons.ts, …).
  */
 import { VexilError } from '../errors.ts';
-import type { Store } from './store.ts';
+import type { EvaluationDataQuery, Store } from './store.ts';
 import type { SqlDriver } from './sql-client.ts';
 import { runMigrations } from './migrate.ts';
 import * as projects from './sql-store-projects.ts';
@@ -15,8 +15,12 @@ import * as merge from './sql-store-merge.ts';
 import * as groups from './sql-store-groups.ts';
 import * as evaluation from './sql-store-evaluation.ts';
 import * as bulk from './sql-store-import.ts';
+import { batchPerTurn } from './turn-batch.ts';
 
 type P<K extends keyof Store> = Parameters<Store[K]>;
+
+/** Most /flags lookups in one statement; a turn with more runs several. */
+const EVALUATION_BATCH = 64;
 
 /**
  * Store over SQL. Construct with a driver whose connections already use `schema` as their
@@ -78,7 +82,8 @@ export class SqlStore implements Store {
 
   loadProjectDefinitions = (...a: P<'loadProjectDefinitions'>) => evaluation.loadProjectDefinitions(this.#db, ...a);
   listProjectRevisions = () => evaluation.listProjectRevisions(this.#db);
-  loadEvaluationData = (...a: P<'loadEvaluationData'>) => evaluation.loadEvaluationData(this.#db, ...a);
+  // Lookups of one event-loop turn share a statement (see turn-batch.ts).
+  loadEvaluationData = batchPerTurn((queries: EvaluationDataQuery[]) => evaluation.loadEvaluationDataBatch(this.#db, queries), EVALUATION_BATCH);
   writeHashKeyOverrides = (...a: P<'writeHashKeyOverrides'>) => evaluation.writeHashKeyOverrides(this.#db, ...a);
 
   getGroupTypeMapping = (...a: P<'getGroupTypeMapping'>) => groups.getGroupTypeMapping(this.#db, ...a);

@@ -152,6 +152,9 @@ export async function evaluateRequest(
     runtime: opts.runtime,
     evaluationContexts: body.evaluationContexts,
     now: opts.now,
+    // Every flag is evaluated again once stored data is in, so this pass stops at the first
+    // inconclusive flag (a request without properties used to pay for two full passes).
+    stopAtInconclusive: true,
   };
   const first = evaluateFlags(snapshot, base);
   const writeOverrides = snapshot.hasContinuityFlags && body.anonDistinctId !== undefined;
@@ -194,7 +197,8 @@ export async function evaluateRequest(
     deps.metrics.storeLookups.inc({ result: timedOut ? 'timeout' : 'error' });
     opts.log.warn({ err, projectId }, 'evaluation data lookup failed; affected flags marked failed');
     // Only the flags that needed stored data fail; the rest keep their first-pass answer (spec §10).
-    const flags = first.flags.map((f) => {
+    const complete = first.inconclusive ? evaluateFlags(snapshot, { ...base, stopAtInconclusive: false }) : first;
+    const flags = complete.flags.map((f) => {
       if (isContinuity(entry, f.key) && (f.inconclusive || overridesFailed)) return failed(f, 'hash_key_override_error');
       return f.inconclusive ? failed(f, timedOut ? 'timeout' : 'database_error') : f;
     });
@@ -206,6 +210,7 @@ export async function evaluateRequest(
     personProperties: buildPersonProperties(opts.onlyOverridePersonProperties ? null : data.personProperties, body.personProperties, distinctId, true),
     groupProperties: mergeGroups(entry, body, data),
     storedDataLoaded: true,
+    stopAtInconclusive: false,
     staticCohorts: new Set(data.staticCohortIds),
     hashKeyOverrides: overridesFailed ? undefined : data.hashKeyOverrides,
   });

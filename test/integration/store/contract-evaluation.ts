@@ -52,6 +52,34 @@ export function evaluationContract(ctx: ContractContext): void {
       assert.equal(data.hashKeyOverrides.size, 0, 'no overrides unless asked');
     });
 
+    it('lookups made together are answered together, each with its own project, person, groups and overrides', async () => {
+      const a = await ctx.newProject();
+      const b = await ctx.newProject();
+      const cohort = await ctx.store().createCohort(a.id, { name: 's', isStatic: true }, 'x');
+      await ctx.store().applyPersonUpdates(a.id, [{ distinctId: 'u', set: { plan: 'a-pro' } }, { distinctId: 'v', set: { plan: 'a-free' } }]);
+      await ctx.store().applyPersonUpdates(b.id, [{ distinctId: 'u', set: { plan: 'b-pro' } }]);
+      await ctx.store().addStaticCohortMembers(a.id, cohort.id, { distinctIds: ['v'] });
+      await ctx.store().upsertGroup(a.id, 0, 'acme', { size: 10 });
+      await ctx.store().upsertGroup(b.id, 0, 'acme', { size: 20 });
+      await ctx.store().writeHashKeyOverrides(a.id, ['u'], 'anon-a', ['f']);
+      await ctx.store().writeHashKeyOverrides(b.id, ['u'], 'anon-b', ['f']);
+      const queries = [
+        { projectId: a.id, distinctId: 'u', groups: [{ groupTypeIndex: 0, groupKey: 'acme' }], overrideDistinctIds: ['u'] },
+        { projectId: b.id, distinctId: 'u', groups: [{ groupTypeIndex: 0, groupKey: 'acme' }], overrideDistinctIds: ['u'] },
+        { projectId: a.id, distinctId: 'v', groups: [] },
+        { projectId: a.id, distinctId: 'nobody', groups: [{ groupTypeIndex: 0, groupKey: 'acme' }], overrideDistinctIds: ['nobody', 'u'] },
+        { projectId: b.id, distinctId: 'v', groups: [{ groupTypeIndex: 1, groupKey: 'acme' }] },
+      ];
+      const together = await Promise.all(queries.map((q) => ctx.store().loadEvaluationData(q)));
+      const alone = [];
+      for (const q of queries) alone.push(await ctx.store().loadEvaluationData(q));
+      assert.deepEqual(together, alone);
+      assert.deepEqual(together.map((d) => d.personProperties?.plan ?? null), ['a-pro', 'b-pro', 'a-free', null, null]);
+      assert.deepEqual(together.map((d) => d.groupProperties.get(0)?.size ?? null), [10, 20, null, 10, null]);
+      assert.deepEqual(together.map((d) => d.hashKeyOverrides.get('f') ?? null), ['anon-a', 'anon-b', null, 'anon-a', null]);
+      assert.deepEqual(together.map((d) => d.staticCohortIds), [[], [], [cohort.id], [], []]);
+    });
+
     it('writes overrides insert-if-absent, only for existing persons', async () => {
       const p = await ctx.newProject();
       await ctx.store().applyPersonUpdates(p.id, [{ distinctId: 'u' }]);

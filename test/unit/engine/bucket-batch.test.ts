@@ -189,3 +189,34 @@ test('evaluations of different projects interleaved share the scratch state with
     assert.equal(shape(evaluateFlags(small, ctx(n)).flags), expectedSmall[n]);
   }
 });
+
+test('an evaluation stopped at its first inconclusive flag leaves no queued bucket behind for the next one', () => {
+  const variants = { variants: [{ key: 'a', rollout_percentage: 50 }, { key: 'b', rollout_percentage: 50 }] };
+  const snapshot = compileSnapshot({
+    flags: [
+      // Rollouts and variants first: queued (and waiting) when the inconclusive flag stops the run.
+      ...Array.from({ length: 12 }, (_, i) => flag(1 + i, `rollout-${i}`, {}, i % 2 ? { multivariate: variants } : {})),
+      flag(20, 'needs-plan', {}, { groups: [{ properties: [{ key: 'plan', type: 'person', operator: 'exact', value: ['pro'] }], rollout_percentage: 50 }] }),
+      ...Array.from({ length: 12 }, (_, i) => flag(30 + i, `after-${i}`, {}, i % 2 ? { multivariate: variants } : {})),
+    ],
+    cohorts: [],
+    groupTypeMapping: {},
+  });
+  const ctx = (n: number, loaded: boolean) => ({
+    distinctId: `person-${n}`,
+    personProperties: loaded ? { distinct_id: `person-${n}`, plan: 'pro' } : { distinct_id: `person-${n}` },
+    groups: {},
+    groupProperties: {},
+    storedDataLoaded: loaded,
+    stopAtInconclusive: !loaded,
+    now: 0,
+  });
+  const shape = (flags: readonly { key: string; enabled: boolean; variant: string | null }[]) => flags.map((r) => `${r.key}=${r.enabled}/${r.variant}`).join(',');
+  const expected = Array.from({ length: 60 }, (_, n) => shape(evaluateFlags(snapshot, ctx(n, true)).flags));
+  for (let n = 0; n < 60; n++) {
+    const probe = evaluateFlags(snapshot, ctx(n, false));
+    assert.equal(probe.inconclusive, true);
+    assert.equal(probe.flags.at(-1)?.key, 'needs-plan');
+    assert.equal(shape(evaluateFlags(snapshot, ctx(n, true)).flags), expected[n]);
+  }
+});

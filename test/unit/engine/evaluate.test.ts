@@ -60,3 +60,21 @@ for (const row of cases) {
     assert.equal(result.errors, row.expectedErrors ?? false, 'errors');
   });
 }
+
+test('stopAtInconclusive: same verdict; when inconclusive, a prefix of the full answer ending at the first inconclusive flag', () => {
+  let stopped = 0;
+  for (const row of cases) {
+    const snapshot = compileSnapshot({ flags: row.flags, cohorts: row.cohorts ?? [], groupTypeMapping: row.groupTypeMapping ?? {} });
+    const full = evaluateFlags(snapshot, contextOf(row));
+    const probe = evaluateFlags(snapshot, { ...contextOf(row), stopAtInconclusive: true });
+    assert.equal(probe.inconclusive, full.inconclusive, row.name);
+    if (!full.inconclusive) {
+      assert.deepEqual(probe.flags, full.flags, row.name);
+      continue;
+    }
+    stopped++;
+    const first = full.flags.findIndex((f) => f.inconclusive);
+    assert.deepEqual(probe.flags, full.flags.slice(0, first + 1), row.name);
+  }
+  assert.ok(stopped > 0, 'some table rows are inconclusive');
+});
