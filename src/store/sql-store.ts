@@ -19,8 +19,11 @@ import { batchPerTurn } from './turn-batch.ts';
 
 type P<K extends keyof Store> = Parameters<Store[K]>;
 
-/** Most /flags lookups in one statement; a turn with more runs several. */
-const EVALUATION_BATCH = 64;
+/**
+ * /flags lookups: at most 64 in one statement, and at most 2 statements at once per process;
+ * lookups made meanwhile wait for the next statement (see turn-batch.ts).
+ */
+const EVALUATION_BATCHES = { maxBatch: 64, maxInFlight: 2 };
 
 /**
  * Store over SQL. Construct with a driver whose connections already use `schema` as their
@@ -83,7 +86,7 @@ export class SqlStore implements Store {
   loadProjectDefinitions = (...a: P<'loadProjectDefinitions'>) => evaluation.loadProjectDefinitions(this.#db, ...a);
   listProjectRevisions = () => evaluation.listProjectRevisions(this.#db);
   // Lookups of one event-loop turn share a statement (see turn-batch.ts).
-  loadEvaluationData = batchPerTurn((queries: EvaluationDataQuery[]) => evaluation.loadEvaluationDataBatch(this.#db, queries), EVALUATION_BATCH);
+  loadEvaluationData = batchPerTurn((queries: EvaluationDataQuery[]) => evaluation.loadEvaluationDataBatch(this.#db, queries), EVALUATION_BATCHES);
   writeHashKeyOverrides = (...a: P<'writeHashKeyOverrides'>) => evaluation.writeHashKeyOverrides(this.#db, ...a);
 
   getGroupTypeMapping = (...a: P<'getGroupTypeMapping'>) => groups.getGroupTypeMapping(this.#db, ...a);
