@@ -26,6 +26,19 @@ export interface Metrics {
   readonly captureEvents: Counter<'kind'>;
   /** Person-cache lookups on /flags by result (hit, miss). */
   readonly personCacheLookups: Counter<'result'>;
+  /**
+   * A bound counter child for hot paths: increments add to a plain number, handed to prom-client
+   * when the registry is read (a child's own `inc` hashes its label set on every call).
+   */
+  pending(child: { inc(value: number): void }): PendingCount;
+}
+
+/** An increment-only count that reaches its prom-client counter at the next scrape. */
+export class PendingCount {
+  n = 0;
+  inc(value = 1): void {
+    this.n += value;
+  }
 }
 
 /**
@@ -36,13 +49,30 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
   const registry = new Registry();
   if (options.defaultMetrics) collectDefaultMetrics({ register: registry, prefix: 'vexil_' });
   const registers = [registry];
+  // Every counter's collect hands over every pending count: whichever metric the registry reads
+  // first, each one's own counts are in before its values are read.
+  const pendings: Array<{ count: PendingCount; child: { inc(value: number): void } }> = [];
+  const collect = () => {
+    for (const p of pendings) {
+      if (p.count.n !== 0) {
+        p.child.inc(p.count.n);
+        p.count.n = 0;
+      }
+    }
+  };
   return {
     registry,
+    pending(child) {
+      const count = new PendingCount();
+      pendings.push({ count, child });
+      return count;
+    },
     httpRequests: new Counter({
       name: 'vexil_http_requests_total',
       help: 'HTTP requests by route pattern, method and status class.',
       labelNames: ['route', 'method', 'status_class'],
       registers,
+      collect,
     }),
     httpDuration: new Histogram({
       name: 'vexil_http_request_duration_seconds',
@@ -56,12 +86,14 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       help: 'Flag decisions returned by /flags, by outcome.',
       labelNames: ['outcome'],
       registers,
+      collect,
     }),
     flagRequests: new Counter({
       name: 'vexil_flags_requests_total',
       help: '/flags requests by data source: request only, or request plus a store lookup.',
       labelNames: ['source'],
       registers,
+      collect,
     }),
     storeLookups: new Counter({
       name: 'vexil_store_lookups_total',

@@ -1,13 +1,11 @@
 /**
  * @module http/hot-metrics
- * Pre-bound label children of the counters /flags touches on every request: prom-client hashes
- * a label object on each `inc({…})`, a bound child does not.
+ * The counters /flags touches on every request, as pending counts (see Metrics.pending): a plain
+ * addition per request, handed to prom-client when /metrics is read.
  */
-import type { Metrics } from '../metrics.ts';
+import type { Metrics, PendingCount } from '../metrics.ts';
 
-interface Inc {
-  inc(value?: number): void;
-}
+type Inc = PendingCount;
 
 /** Bound counters used on every /flags request. */
 export interface HotCounters {
@@ -27,11 +25,11 @@ export function hotCounters(metrics: Metrics): HotCounters {
   let hot = memo.get(metrics);
   if (!hot) {
     hot = {
-      enabled: metrics.flagEvaluations.labels({ outcome: 'enabled' }),
-      disabled: metrics.flagEvaluations.labels({ outcome: 'disabled' }),
-      failed: metrics.flagEvaluations.labels({ outcome: 'failed' }),
-      fromRequest: metrics.flagRequests.labels({ source: 'request' }),
-      fromStore: metrics.flagRequests.labels({ source: 'store' }),
+      enabled: metrics.pending(metrics.flagEvaluations.labels({ outcome: 'enabled' })),
+      disabled: metrics.pending(metrics.flagEvaluations.labels({ outcome: 'disabled' })),
+      failed: metrics.pending(metrics.flagEvaluations.labels({ outcome: 'failed' })),
+      fromRequest: metrics.pending(metrics.flagRequests.labels({ source: 'request' })),
+      fromStore: metrics.pending(metrics.flagRequests.labels({ source: 'store' })),
     };
     memo.set(metrics, hot);
   }
