@@ -11,7 +11,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyBaseLogger } from 'fastify';
 import { VexilError } from '../errors.ts';
 import { renderError, type ErrorHandlerOptions } from './error-handler.ts';
-import { parseFlagsQuery } from './flags/flags-query.ts';
+import { parseFlagsQuery, type FlagsQuery } from './flags/flags-query.ts';
 import { evaluatePost, type FlagsRouteDeps } from './routes/flags.ts';
 
 /** Records one request in the HTTP metrics (route, method, status, seconds). */
@@ -63,6 +63,24 @@ class Outbox {
     if (this.responses.push(res) === 1) setImmediate(this.flush);
     this.bodies.push(body);
   }
+}
+
+/**
+ * Parsed queries by endpoint kind and query string: SDKs send the same few (`?v=2`,
+ * `?v=2&config=true`, …), and parsing one costs a URLSearchParams per request. Bounded: cleared
+ * when full (a query may carry a token).
+ */
+const parsedQueries = new Map<string, FlagsQuery>();
+const PARSED_QUERIES_MAX = 1000;
+function queryOf(url: string, q: number, decide: boolean): FlagsQuery {
+  const key = q === -1 ? (decide ? 'd' : 'f') : (decide ? 'd' : 'f') + url.slice(q);
+  let parsed = parsedQueries.get(key);
+  if (parsed === undefined) {
+    parsed = Object.freeze(parseFlagsQuery(queryObject(url, q), decide));
+    if (parsedQueries.size >= PARSED_QUERIES_MAX) parsedQueries.clear();
+    parsedQueries.set(key, parsed);
+  }
+  return parsed;
 }
 
 /**
@@ -131,7 +149,7 @@ export function createFlagsFastPath(deps: FlagsFastPathDeps): (req: IncomingMess
       const decide = route.startsWith('/decide');
       let query;
       try {
-        query = parseFlagsQuery(queryObject(url, q), decide);
+        query = queryOf(url, q, decide);
       } catch (err) {
         fail(res, route, url, id, started, err);
         return;

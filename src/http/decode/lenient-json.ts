@@ -28,6 +28,19 @@ const N = 78, I = 73;
  * Never throws.
  */
 export function parseLenientJson(text: string, limits: JsonLimits): JsonOutcome {
+  // A member takes at least 4 characters (`"":0`), so a text this short cannot exceed the member
+  // cap: valid JSON is parsed first and only its depth is checked. Anything else (bare NaN, bad
+  // syntax) takes the scan below, which reports it as before.
+  if (text.length < 4 * limits.maxProperties) {
+    let value: unknown;
+    let parsed = true;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      parsed = false;
+    }
+    if (parsed) return deeperThan(value, limits.maxDepth) ? { ok: false, reason: 'depth', limit: limits.maxDepth } : { ok: true, value };
+  }
   let depth = 0;
   let members = 0;
   let nonFinite = false;
@@ -52,6 +65,18 @@ export function parseLenientJson(text: string, limits: JsonLimits): JsonOutcome 
   } catch {
     return { ok: false, reason: 'syntax' };
   }
+}
+
+/** Whether objects and arrays nest more than `max` levels in `value`; recursion stops at max + 1. */
+function deeperThan(value: unknown, max: number): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  if (max === 0) return true;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (deeperThan(value[i], max - 1)) return true;
+    return false;
+  }
+  for (const key in value) if (deeperThan((value as Record<string, unknown>)[key], max - 1)) return true;
+  return false;
 }
 
 /** Index of the quote closing the string opened at `start`, or -1 when it is unterminated. */
