@@ -7,7 +7,7 @@
  */
 import type { FastifyBaseLogger } from 'fastify';
 import { buildPersonProperties, evaluateFlags } from '../../engine/index.ts';
-import type { EvaluationContext, EvaluationRuntime, FlagErrorCode, FlagResult, Properties } from '../../engine/index.ts';
+import type { EvaluationContext, EvaluationResult, EvaluationRuntime, FlagErrorCode, FlagResult, Properties } from '../../engine/index.ts';
 import type { PersonCache } from '../../cache/person-cache.ts';
 import type { ProjectEntry } from '../../cache/snapshot-cache.ts';
 import type { EvaluationData, Store } from '../../store/store.ts';
@@ -156,7 +156,7 @@ export async function evaluateRequest(
     // inconclusive flag (a request without properties used to pay for two full passes).
     stopAtInconclusive: true,
   };
-  const first = evaluateFlags(snapshot, base);
+  const first = needsStoreAnyway(entry, body, flagKeys, opts) ? STORE_NEEDED : evaluateFlags(snapshot, base);
   const writeOverrides = snapshot.hasContinuityFlags && body.anonDistinctId !== undefined;
   if (!first.inconclusive && !writeOverrides) {
     hotCounters(deps.metrics).fromRequest.inc();
@@ -216,6 +216,36 @@ export async function evaluateRequest(
   });
   const flags = overridesFailed ? second.flags.map((f) => (isContinuity(entry, f.key) ? failed(f, 'hash_key_override_error') : f)) : second.flags;
   return finish(flags, opts.onlySurveyFlags);
+}
+
+/** A first pass that was skipped because its answer is known: stored data is needed. */
+const STORE_NEEDED: EvaluationResult = Object.freeze({ flags: [], inconclusive: true, errors: false });
+
+const PROBE_ID = 'vexil-id-only-probe';
+
+/**
+ * Whether a request that carries no person properties, and asks for every flag, would find some
+ * flag inconclusive without stored data: then its first pass only tells what is already known,
+ * and the lookup can start at once. Decided once per snapshot and runtime, by evaluating such a
+ * request. Answers do not change either way (a conclusive first-pass answer is what the second
+ * pass gives); a project whose flags depend on the distinct id can at worst make a lookup that a
+ * first pass would have spared.
+ */
+function needsStoreAnyway(entry: ProjectEntry, body: FlagsBody, flagKeys: readonly string[] | null, opts: RequestOptions): boolean {
+  if (flagKeys !== null || opts.onlySurveyFlags || body.evaluationContexts !== null) return false;
+  if (body.personProperties !== null && Object.keys(body.personProperties).length > 0) return false;
+  return entry.derive(`idOnlyNeedsStore:${opts.runtime}`, (e) =>
+    evaluateFlags(e.snapshot, {
+      distinctId: PROBE_ID,
+      personProperties: buildPersonProperties(null, null, PROBE_ID, false),
+      groups: {},
+      groupProperties: {},
+      storedDataLoaded: false,
+      runtime: opts.runtime,
+      now: opts.now,
+      stopAtInconclusive: true,
+    }).inconclusive,
+  );
 }
 
 function finish(flags: FlagResult[], onlySurvey: boolean): RequestEvaluation {

@@ -3,7 +3,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { hashBucket } from '../../../src/engine/index.ts';
-import { STORE_KINDS, StoreProbe, addFlag, json, postFlags, rollout, startTestApp, type TestApp } from './http-helpers.ts';
+import { STORE_KINDS, StoreProbe, addFlag, createProject, json, postFlags, rollout, startTestApp, type TestApp } from './http-helpers.ts';
 
 for (const kind of STORE_KINDS) {
   describe(`/flags with stored data (${kind} store)`, () => {
@@ -76,6 +76,31 @@ for (const kind of STORE_KINDS) {
       assert.equal(b.flags.everyone.enabled, true);
       assert.equal(b.flags['pro-plan'].enabled, true);
       assert.equal(probe.total(), 0, `store calls: ${JSON.stringify([...probe.calls])}`);
+    });
+
+    test('a request with only a distinct id: straight to the lookup when the project needs one, none when it does not', async () => {
+      // Fresh ids each time: the node's person cache would answer a repeated one.
+      await t.store.applyPersonUpdates(t.project.id, [1, 2, 3].map((n) => ({ distinctId: `id-only-${n}`, set: { plan: 'pro' } })));
+      let n = 0;
+      const ask = async (projectToken: string, extra: Record<string, unknown> = {}) => {
+        probe.calls.clear();
+        const b = json(await postFlags(t, { token: projectToken, distinct_id: `id-only-${++n}`, ...extra }));
+        return { flags: b.flags, lookups: probe.calls.get('loadEvaluationData') ?? 0 };
+      };
+      const full = await ask(t.project.token);
+      assert.equal(full.lookups, 1);
+      assert.equal(full.flags['pro-plan'].enabled, true, 'stored plan=pro');
+      // A subset whose flags the request decides alone: no lookup, as before.
+      const subset = await ask(t.project.token, { flag_keys_to_evaluate: ['everyone'] });
+      assert.equal(subset.lookups, 0);
+      assert.equal(subset.flags.everyone.enabled, true);
+      // A project of rollouts only never needs stored data.
+      const other = await createProject(t.store, 'rollouts only');
+      await addFlag(t, other.id, 'half', rollout(50));
+      await addFlag(t, other.id, 'all', rollout(100));
+      const rollouts = await ask(other.token);
+      assert.equal(rollouts.lookups, 0);
+      assert.equal(rollouts.flags.all.enabled, true);
     });
 
     test('experience continuity keeps the anonymous variant after identify (spec §6.5)', async () => {
