@@ -39,7 +39,7 @@ const groupDep = (projectId: number, groupTypeIndex: number, groupKey: string): 
 /** The cache key: every input of `Store.loadEvaluationData`, groups in index order. */
 export function personCacheKey(q: EvaluationDataQuery): string {
   const groups = [...q.groups].sort((a, b) => a.groupTypeIndex - b.groupTypeIndex).map((g) => [g.groupTypeIndex, g.groupKey]);
-  return JSON.stringify([q.projectId, q.distinctId, groups, q.overrideDistinctIds ?? null]);
+  return JSON.stringify([q.projectId, q.distinctId, groups, q.overrideDistinctIds ?? null, q.staticCohorts !== false]);
 }
 
 function depsOf(q: EvaluationDataQuery): string[] {

@@ -19,33 +19,57 @@ import { getGroupTypeMapping } from './sql-store-groups.ts';
  * - overrides: the override distinct ids with their query's `n` and a position; DISTINCT ON
  *   keeps, per flag key, the row from the earliest position, i.e. the first distinct id's person
  *   wins (spec §6.5).
- * Arrays are aggregated to json so the row shape is fixed whatever the counts.
+ * Arrays are aggregated to json so the row shape is fixed whatever the counts. A part no query of
+ * the batch needs is a NULL column instead: each part is a subquery run for every row.
  */
-const EVALUATION_SQL = `
-WITH q AS (
-  SELECT * FROM unnest($1::int[], $2::text[]) WITH ORDINALITY AS q(project_id, distinct_id, n)
-), gq AS (
-  SELECT * FROM unnest($3::int[], $4::int[], $5::text[]) AS gq(n, idx, gkey)
-), oq AS (
-  SELECT * FROM unnest($6::int[], $7::text[]) WITH ORDINALITY AS oq(n, did, ord)
-)
-SELECT p.properties, p.created_at,
-  (SELECT json_agg(cp.cohort_id)
+function evaluationSql(parts: EvaluationParts): string {
+  // Parameters: $1, $2 the queries; then the groups' three arrays and the overrides' two, when used.
+  const g = 3;
+  const o = parts.groups ? 6 : 3;
+  const cohorts = parts.cohorts
+    ? `(SELECT json_agg(cp.cohort_id)
      FROM cohort_people cp JOIN cohorts c ON c.id = cp.cohort_id AND c.project_id = q.project_id AND NOT c.deleted
-     WHERE cp.person_id = p.id) AS cohort_ids,
-  (SELECT json_agg(json_build_array(g.group_type_index, g.properties))
-     FROM gq JOIN groups g ON g.project_id = q.project_id AND g.group_type_index = gq.idx AND g.group_key = gq.gkey
-     WHERE gq.n = q.n) AS groups,
-  (SELECT json_agg(json_build_array(o.flag_key, o.hash_key)) FROM (
+     WHERE cp.person_id = p.id)`
+    : 'NULL::json';
+  const groups = parts.groups
+    ? `(SELECT json_agg(json_build_array(g.group_type_index, g.properties))
+     FROM unnest($${g}::int[], $${g + 1}::int[], $${g + 2}::text[]) AS gq(n, idx, gkey)
+     JOIN groups g ON g.project_id = q.project_id AND g.group_type_index = gq.idx AND g.group_key = gq.gkey
+     WHERE gq.n = q.n)`
+    : 'NULL::json';
+  const overrides = parts.overrides
+    ? `(SELECT json_agg(json_build_array(o.flag_key, o.hash_key)) FROM (
      SELECT DISTINCT ON (h.flag_key) h.flag_key, h.hash_key
-     FROM oq JOIN person_distinct_ids d ON d.project_id = q.project_id AND d.distinct_id = oq.did
+     FROM unnest($${o}::int[], $${o + 1}::text[]) WITH ORDINALITY AS oq(n, did, ord)
+     JOIN person_distinct_ids d ON d.project_id = q.project_id AND d.distinct_id = oq.did
      JOIN hash_key_overrides h ON h.person_id = d.person_id AND h.project_id = q.project_id
      WHERE oq.n = q.n
-     ORDER BY h.flag_key, oq.ord) o) AS overrides
-FROM q
+     ORDER BY h.flag_key, oq.ord) o)`
+    : 'NULL::json';
+  return `
+SELECT p.properties, p.created_at,
+  ${cohorts} AS cohort_ids,
+  ${groups} AS groups,
+  ${overrides} AS overrides
+FROM unnest($1::int[], $2::text[]) WITH ORDINALITY AS q(project_id, distinct_id, n)
 LEFT JOIN person_distinct_ids d ON d.project_id = q.project_id AND d.distinct_id = q.distinct_id
 LEFT JOIN persons p ON p.id = d.person_id
 ORDER BY q.n`;
+}
+
+interface EvaluationParts {
+  cohorts: boolean;
+  groups: boolean;
+  overrides: boolean;
+}
+
+const statements = new Map<number, string>();
+function statementFor(parts: EvaluationParts): string {
+  const key = (parts.cohorts ? 1 : 0) | (parts.groups ? 2 : 0) | (parts.overrides ? 4 : 0);
+  let sql = statements.get(key);
+  if (sql === undefined) statements.set(key, (sql = evaluationSql(parts)));
+  return sql;
+}
 
 interface EvaluationSqlRow {
   properties: Record<string, unknown> | null;
@@ -56,7 +80,7 @@ interface EvaluationSqlRow {
 }
 
 /**
- * See EVALUATION_SQL: one answer per query, in order. Never throws for unknown ids: absent data
+ * See evaluationSql: one answer per query, in order. Never throws for unknown ids: absent data
  * comes back empty.
  */
 export async function loadEvaluationDataBatch(db: SqlClient, queries: readonly EvaluationDataQuery[]): Promise<EvaluationData[]> {
@@ -74,15 +98,15 @@ export async function loadEvaluationDataBatch(db: SqlClient, queries: readonly E
       overrideId.push(String(id));
     }
   });
-  const rows = await db.query<EvaluationSqlRow>(EVALUATION_SQL, [
-    queries.map((q) => q.projectId),
-    queries.map((q) => q.distinctId),
-    groupN,
-    groupIndex,
-    groupKey,
-    overrideN,
-    overrideId,
-  ]);
+  const parts = {
+    cohorts: queries.some((q) => q.staticCohorts !== false),
+    groups: groupN.length > 0,
+    overrides: overrideN.length > 0,
+  };
+  const params: unknown[] = [queries.map((q) => q.projectId), queries.map((q) => q.distinctId)];
+  if (parts.groups) params.push(groupN, groupIndex, groupKey);
+  if (parts.overrides) params.push(overrideN, overrideId);
+  const rows = await db.query<EvaluationSqlRow>(statementFor(parts), params);
   return rows.map(toEvaluationData);
 }
 

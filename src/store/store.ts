@@ -133,6 +133,8 @@ export interface EvaluationDataQuery {
   groups: ReadonlyArray<{ groupTypeIndex: number; groupKey: string }>;
   /** When set, hash-key overrides are read for the persons of these distinct ids (first wins). */
   overrideDistinctIds?: readonly string[];
+  /** false: the project has no static cohorts, so membership is not read (staticCohortIds empty). */
+  staticCohorts?: boolean;
 }
 
 export interface EvaluationData {

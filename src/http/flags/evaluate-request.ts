@@ -185,6 +185,7 @@ export async function evaluateRequest(
       projectId,
       distinctId,
       groups: groupQuery(entry, body.groups),
+      staticCohorts: entry.derive('hasStaticCohorts', (e) => e.snapshot.cohorts.some((c) => c.isStatic)),
       overrideDistinctIds: snapshot.hasContinuityFlags && !overridesFailed
         ? (body.anonDistinctId !== undefined ? [distinctId, body.anonDistinctId] : [distinctId])
         : undefined,
