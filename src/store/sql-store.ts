@@ -21,9 +21,11 @@ type P<K extends keyof Store> = Parameters<Store[K]>;
 
 /**
  * /flags lookups: at most 64 in one statement, and at most 2 statements at once per process;
- * lookups made meanwhile wait for the next statement (see turn-batch.ts).
+ * lookups made meanwhile wait for the next statement (see turn-batch.ts). A statement not
+ * answered in 10 s fails and frees its place (callers give up sooner: VEXIL_LOOKUP_TIMEOUT_MS);
+ * beyond 20,000 waiting lookups a lookup fails at once.
  */
-const EVALUATION_BATCHES = { maxBatch: 64, maxInFlight: 2 };
+const EVALUATION_BATCHES = { maxBatch: 64, maxInFlight: 2, batchTimeoutMs: 10_000, maxPending: 20_000 };
 
 /**
  * Store over SQL. Construct with a driver whose connections already use `schema` as their

@@ -7,7 +7,9 @@
  *
  * At most `maxInFlight` batches run at once; calls made meanwhile wait and go together in the
  * next batch. Under load batches grow instead of the number of busy database backends, which on
- * a machine shared with the database would take CPU from the server itself.
+ * a machine shared with the database would take CPU from the server itself. A batch that does not
+ * answer in time fails and frees its place, and the number of waiting calls is capped, so a hung
+ * database costs failed lookups, never unbounded memory.
  */
 
 interface Pending<Q, R> {
@@ -21,7 +23,17 @@ export interface TurnBatchOptions {
   maxBatch: number;
   /** Most batches running at once. */
   maxInFlight: number;
+  /**
+   * A batch not settled after this long fails its queries and frees its place (a late answer is
+   * dropped), so a hung connection cannot hold every later query back.
+   */
+  batchTimeoutMs: number;
+  /** Most queries waiting for a place; beyond it a query fails at once instead of queueing. */
+  maxPending: number;
 }
+
+/** Why a query failed without reaching the batch function. */
+export class TurnBatchError extends Error {}
 
 /**
  * Wraps `runBatch` (answers in query order, one per query) as a single-query function. A failed
@@ -36,27 +48,37 @@ export function batchPerTurn<Q, R>(runBatch: (queries: Q[]) => Promise<R[]>, opt
     scheduled = true;
     setImmediate(flush);
   };
-  const settle = (batch: Pending<Q, R>[], results: R[]) => {
-    if (results.length !== batch.length) throw new Error(`batch answered ${results.length} results for ${batch.length} queries`);
-    for (let i = 0; i < batch.length; i++) batch[i]!.resolve(results[i]!);
-  };
   const run = (batch: Pending<Q, R>[]) => {
     inFlight++;
-    let results: Promise<R[]>;
-    try {
-      results = runBatch(batch.map((p) => p.query));
-    } catch (err) {
-      results = Promise.reject(err);
-    }
-    results
-      .then((rs) => settle(batch, rs))
-      .catch((err: unknown) => {
+    let done = false;
+    // Settles the batch once (answers, failure or timeout, whichever comes first) and frees its place.
+    const finish = (settle: () => void) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      settle();
+      inFlight--;
+      if (pending.length > 0) schedule();
+    };
+    const fail = (err: unknown) =>
+      finish(() => {
         for (const p of batch) p.reject(err);
-      })
-      .finally(() => {
-        inFlight--;
-        if (pending.length > 0) schedule();
       });
+    const answer = (results: R[]) => {
+      if (results.length !== batch.length) {
+        fail(new Error(`batch answered ${results.length} results for ${batch.length} queries`));
+        return;
+      }
+      finish(() => {
+        for (let i = 0; i < batch.length; i++) batch[i]!.resolve(results[i]!);
+      });
+    };
+    const timer = setTimeout(() => fail(new TurnBatchError(`batch not answered within ${options.batchTimeoutMs} ms`)), options.batchTimeoutMs);
+    try {
+      runBatch(batch.map((p) => p.query)).then(answer, fail);
+    } catch (err) {
+      fail(err);
+    }
   };
   function flush(): void {
     scheduled = false;
@@ -68,6 +90,10 @@ export function batchPerTurn<Q, R>(runBatch: (queries: Q[]) => Promise<R[]>, opt
   }
   return (query) =>
     new Promise<R>((resolve, reject) => {
+      if (pending.length >= options.maxPending) {
+        reject(new TurnBatchError(`${pending.length} queries already waiting`));
+        return;
+      }
       pending.push({ query, resolve, reject });
       if (inFlight < options.maxInFlight) schedule();
     });
