@@ -74,6 +74,7 @@ export function batchPerTurn<Q, R>(runBatch: (queries: Q[]) => Promise<R[]>, opt
       });
     };
     const timer = setTimeout(() => fail(new TurnBatchError(`batch not answered within ${options.batchTimeoutMs} ms`)), options.batchTimeoutMs);
+    timer.unref(); // a batch in flight must not keep a stopping process alive
     try {
       runBatch(batch.map((p) => p.query)).then(answer, fail);
     } catch (err) {
