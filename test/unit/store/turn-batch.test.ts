@@ -1,5 +1,5 @@
 // batchPerTurn: calls of one event-loop turn run as one batch, answers go back to their callers.
-import { describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { batchPerTurn, TurnBatchError } from '../../../src/store/turn-batch.ts';
 
@@ -11,6 +11,14 @@ const opts = (maxBatch: number, maxInFlight: number, more: { batchTimeoutMs?: nu
 });
 
 describe('batchPerTurn', () => {
+  // The batch timer is unref'd (it must not hold a stopping process); in a server the database
+  // socket keeps the process alive, here this interval does.
+  let keepAlive: NodeJS.Timeout;
+  before(() => {
+    keepAlive = setInterval(() => undefined, 1000);
+  });
+  after(() => clearInterval(keepAlive));
+
   it('runs the calls of one turn as one batch and answers each caller in order', async () => {
     const batches: number[][] = [];
     const double = batchPerTurn(async (qs: number[]) => {
