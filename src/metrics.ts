@@ -100,12 +100,14 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       help: 'Per-request store lookups (persons, groups, overrides) by result.',
       labelNames: ['result'],
       registers,
+      collect,
     }),
     snapshotRebuilds: new Counter({
       name: 'vexil_snapshot_rebuilds_total',
       help: 'Compiled flag snapshot rebuilds by result.',
       labelNames: ['result'],
       registers,
+      collect,
     }),
     snapshotsCached: new Gauge({
       name: 'vexil_snapshots_cached',
@@ -117,12 +119,14 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       help: 'Events received on the capture endpoints, by kind; only person and group changes are stored.',
       labelNames: ['kind'],
       registers,
+      collect,
     }),
     personCacheLookups: new Counter({
       name: 'vexil_person_cache_lookups_total',
       help: 'In-process person cache lookups by result (hit, miss).',
       labelNames: ['result'],
       registers,
+      collect,
     }),
   };
 }

@@ -56,7 +56,14 @@ class Outbox {
     const { responses, bodies } = this;
     this.responses = [];
     this.bodies = [];
-    for (let i = 0; i < responses.length; i++) responses[i]!.end(bodies[i]);
+    for (let i = 0; i < responses.length; i++) {
+      try {
+        responses[i]!.end(bodies[i]);
+      } catch {
+        // One response that cannot be written must not leave the rest of the batch unanswered.
+        responses[i]!.destroy();
+      }
+    }
   };
 
   add(res: ServerResponse, body: Buffer): void {

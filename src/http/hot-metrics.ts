@@ -5,17 +5,15 @@
  */
 import type { Metrics, PendingCount } from '../metrics.ts';
 
-type Inc = PendingCount;
-
 /** Bound counters used on every /flags request. */
 export interface HotCounters {
-  enabled: Inc;
-  disabled: Inc;
-  failed: Inc;
+  enabled: PendingCount;
+  disabled: PendingCount;
+  failed: PendingCount;
   /** /flags answered from the request alone. */
-  fromRequest: Inc;
+  fromRequest: PendingCount;
   /** /flags that needed a store lookup. */
-  fromStore: Inc;
+  fromStore: PendingCount;
 }
 
 const memo = new WeakMap<Metrics, HotCounters>();
