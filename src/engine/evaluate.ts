@@ -231,10 +231,10 @@ export function evaluateFlags(snapshot: FlagSnapshot, ctx: EvaluationContext): E
     record(run, o, r, state);
     out[count++] = r;
     if (r.inconclusive && ctx.stopAtInconclusive === true) {
-      // Queued buckets are dropped by the next evaluation's beginBucketTable.
+      // Queued buckets are dropped by the next evaluation's beginBucketTable; flags waiting for
+      // them were never decided, so no flag is returned at all.
       waits.count = 0;
-      out.length = count;
-      return { flags: out, inconclusive: true, errors: state.errors };
+      return { flags: [], inconclusive: true, errors: state.errors };
     }
   }
   if (count < out.length) out.length = count;

@@ -123,8 +123,8 @@ export interface EvaluationContext {
   now: number;
   /**
    * With storedDataLoaded false: stop at the first inconclusive flag. The result then only says
-   * that stored data is needed (`inconclusive` true, `flags` incomplete) — the answer a caller
-   * wants when it will evaluate every flag again with stored data anyway.
+   * that stored data is needed (`inconclusive` true, `flags` empty) — the answer a caller wants
+   * when it will evaluate every flag again with stored data anyway.
    */
   stopAtInconclusive?: boolean;
 }
@@ -175,8 +175,8 @@ export interface FlagResult {
 
 export interface EvaluationResult {
   /**
-   * In snapshot order (dependencies before dependents); filtered-out flags are absent. Incomplete
-   * when `stopAtInconclusive` stopped the evaluation (then `inconclusive` is true).
+   * In snapshot order (dependencies before dependents); filtered-out flags are absent. Empty when
+   * `stopAtInconclusive` stopped the evaluation (then `inconclusive` is true).
    */
   flags: FlagResult[];
   /** Some flag is inconclusive: load stored data and evaluate again. */
