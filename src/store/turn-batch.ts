@@ -32,7 +32,7 @@ export interface TurnBatchOptions {
   maxPending: number;
 }
 
-/** Why a query failed without reaching the batch function. */
+/** A query failed by the batcher itself: too many waiting, or its batch timed out. */
 export class TurnBatchError extends Error {}
 
 /**
