@@ -14,6 +14,8 @@ export interface HotCounters {
   fromRequest: PendingCount;
   /** /flags that needed a store lookup. */
   fromStore: PendingCount;
+  /** Store lookups that answered. */
+  lookupOk: PendingCount;
 }
 
 const memo = new WeakMap<Metrics, HotCounters>();
@@ -28,6 +30,7 @@ export function hotCounters(metrics: Metrics): HotCounters {
       failed: metrics.pending(metrics.flagEvaluations.labels({ outcome: 'failed' })),
       fromRequest: metrics.pending(metrics.flagRequests.labels({ source: 'request' })),
       fromStore: metrics.pending(metrics.flagRequests.labels({ source: 'store' })),
+      lookupOk: metrics.pending(metrics.storeLookups.labels({ result: 'ok' })),
     };
     memo.set(metrics, hot);
   }

@@ -52,17 +52,14 @@ export const MAX_JSON_PROPERTIES = 10_000;
  */
 function requestRecorder(metrics: Metrics): (route: string, method: string, status: number, seconds: number) => void {
   const counters = new Map<string, { inc(): void }>();
-  // The counter is a pending count (one addition per request); the histogram stays a prom-client child.
-  const histograms = new Map<string, { observe(v: number): void }>();
+  // The counter is a pending count and the histogram series plain arrays: additions per request.
   return (route, method, status, seconds) => {
     const statusClass = `${Math.floor(status / 100)}xx`;
     const key = `${route} ${method} ${statusClass}`;
     let counter = counters.get(key);
     if (!counter) counters.set(key, (counter = metrics.pending(metrics.httpRequests.labels({ route, method, status_class: statusClass }))));
     counter.inc();
-    let histogram = histograms.get(route);
-    if (!histogram) histograms.set(route, (histogram = metrics.httpDuration.labels({ route })));
-    histogram.observe(seconds);
+    metrics.httpDuration.series(route).observe(seconds);
   };
 }
 

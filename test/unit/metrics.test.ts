@@ -21,3 +21,33 @@ test('pending counts are added at each scrape exactly once, whichever metric the
   enabled.inc();
   assert.equal((await m.flagEvaluations.get()).values[0]?.value, 51);
 });
+
+test('the request-duration histogram is exposed exactly as prom-client exposes a Histogram of the same observations', async () => {
+  const { Histogram, Registry } = await import('prom-client');
+  const m = createMetrics();
+  const reference = new Registry();
+  const expected = new Histogram({
+    name: 'vexil_http_request_duration_seconds',
+    help: 'HTTP request duration in seconds, by route pattern.',
+    labelNames: ['route'],
+    buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [reference],
+  });
+  const observations: Array<[string, number]> = [
+    ['/flags', 0.00004],
+    ['/flags', 0.0001], // on a bound: counted in that bucket (le is inclusive)
+    ['/flags', 0.0007],
+    ['/flags', 3], // above every bound: +Inf only
+    ['/decide', 0.02],
+  ];
+  for (const [route, seconds] of observations) {
+    m.httpDuration.series(route).observe(seconds);
+    expected.labels({ route }).observe(seconds);
+  }
+  const ours = await m.registry.getSingleMetricAsString('vexil_http_request_duration_seconds');
+  assert.equal(ours, await reference.metrics().then((t) => t.trimEnd()));
+  assert.match(ours, /vexil_http_request_duration_seconds_bucket\{le="0.0001",route="\/flags"\} 2\n/);
+  assert.match(ours, /vexil_http_request_duration_seconds_count\{route="\/flags"\} 4/);
+  m.registry.resetMetrics();
+  assert.match(await m.registry.getSingleMetricAsString('vexil_http_request_duration_seconds'), /_count\{route="\/flags"\} 0/);
+});

@@ -192,7 +192,7 @@ export async function evaluateRequest(
     };
     const load = () => withTimeout(deps.store.loadEvaluationData(query), deps.lookupTimeoutMs);
     data = deps.personCache ? await deps.personCache.getOrLoad(query, load) : await load();
-    deps.metrics.storeLookups.inc({ result: 'ok' });
+    hotCounters(deps.metrics).lookupOk.inc();
   } catch (err) {
     const timedOut = err instanceof LookupTimeout;
     deps.metrics.storeLookups.inc({ result: timedOut ? 'timeout' : 'error' });
