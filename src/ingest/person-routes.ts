@@ -8,6 +8,7 @@ import { gunzipSync } from 'node:zlib';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { projectRoute, type ProjectContext, type Scope } from '../admin/auth.ts';
 import { adminErrorHandler } from '../admin/error-handler.ts';
+import { absoluteUrl, limitOffset } from '../admin/pagination.ts';
 import { VexilError } from '../errors.ts';
 import type { GroupRow, PersonRow, Store } from '../store/store.ts';
 import { expandDistinctIds } from './person-ids.ts';
@@ -58,6 +59,32 @@ function requiredString(req: FastifyRequest, name: string): string {
   const v = queryOf(req)[name];
   if (typeof v !== 'string' || v === '') throw new VexilError('VXL_FIELD_REQUIRED', { message: `The ${name} query parameter is required.`, attr: name });
   return v;
+}
+
+/** A query parameter given as a non-empty string, else undefined. */
+function optionalString(req: FastifyRequest, name: string): string | undefined {
+  const v = queryOf(req)[name];
+  return typeof v === 'string' && v !== '' ? v : undefined;
+}
+
+/**
+ * `GET …/persons/` without `distinct_id`: newest first, `limit` (default 100, at most 1000) and
+ * `offset`, `email` (exact) and `search` (email substring, or an exact distinct id), as PostHog's
+ * persons list. `next`/`previous` are absolute URLs; there is no `count` (PostHog's is optional,
+ * and counting every person of a large project on each page is not worth it).
+ */
+async function listPersons(req: FastifyRequest, store: Store, projectId: number): Promise<Record<string, unknown>> {
+  if (queryOf(req).properties !== undefined) {
+    throw new VexilError('VXL_VALIDATION', { message: 'Filtering persons by properties is not supported; use email, search or distinct_id.', attr: 'properties' });
+  }
+  const { limit, offset } = limitOffset(req);
+  // One row more than the page tells whether there is a next page, without counting them all.
+  const rows = await store.listPersons(projectId, { limit: limit + 1, offset, email: optionalString(req, 'email'), search: optionalString(req, 'search') });
+  const results = rows.slice(0, limit).map(serializePerson);
+  const next = rows.length > limit ? absoluteUrl(req, { limit: String(limit), offset: String(offset + limit) }) : null;
+  let previous: string | null = null;
+  if (offset > 0) previous = absoluteUrl(req, { limit: String(limit), offset: offset - limit <= 0 ? null : String(offset - limit) });
+  return { next, previous, results };
 }
 
 function groupQuery(req: FastifyRequest): { index: number; key: string } {
@@ -111,6 +138,7 @@ function urls(rest: string): string[] {
 /**
  * Registers the routes in their own scope (DRF error shape, raw-body parser):
  * - `GET …/persons/?distinct_id=` ⇒ `{count, next, previous, results:[person]}` (0 or 1 result)
+ * - `GET …/persons/` ⇒ `{next, previous, results}`, newest first (limit/offset, email, search)
  * - `DELETE …/persons/:uuid/` ⇒ 204; the person's distinct ids, overrides and memberships go too
  * - `POST …/persons/bulk/` (JSON array, JSON lines or CSV; gzip ok) ⇒ `{imported: N}`
  * - `GET …/groups/?group_type_index=&group_key=` ⇒ `{count, next, previous, results}`
@@ -128,7 +156,9 @@ export async function registerPersonRoutes(app: FastifyInstance, deps: PersonRou
     };
 
     route('GET', 'persons', 'person:read', async (req, _reply, { project }) => {
-      const person = await store.getPersonByDistinctId(project.id, requiredString(req, 'distinct_id'));
+      const distinctId = optionalString(req, 'distinct_id');
+      if (distinctId === undefined) return listPersons(req, store, project.id);
+      const person = await store.getPersonByDistinctId(project.id, distinctId);
       const results = person ? [serializePerson(person)] : [];
       return { count: results.length, next: null, previous: null, results };
     });

@@ -3,7 +3,7 @@
  * Person property updates ($set_once, $set, $unset; spec §9), person reads and deletion.
  */
 import { randomUUID } from 'node:crypto';
-import type { PersonRow, PersonUpdate } from './store.ts';
+import type { PersonListQuery, PersonRow, PersonUpdate } from './store.ts';
 import { isUuid, jsonText, withTransaction, type SqlClient, type SqlDriver } from './sql-client.ts';
 import { asObject, toPerson } from './sql-rows.ts';
 
@@ -99,6 +99,37 @@ export async function getPersonByDistinctId(db: SqlClient, projectId: number, di
     [projectId, distinctId],
   );
   return row ? toPerson(row) : null;
+}
+
+/** A LIKE pattern matching `text` anywhere, with LIKE's own characters taken literally. */
+function containsPattern(text: string): string {
+  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/** One page of the project's persons, newest first; see Store.listPersons. */
+export async function listPersons(db: SqlClient, projectId: number, q: PersonListQuery): Promise<PersonRow[]> {
+  const params: unknown[] = [projectId];
+  const where = ['p.project_id = $1'];
+  if (q.email !== undefined) {
+    params.push(q.email);
+    where.push(`p.properties->>'email' = $${params.length}`);
+  }
+  if (q.search !== undefined) {
+    params.push(containsPattern(q.search), q.search);
+    const [pattern, id] = [params.length - 1, params.length];
+    where.push(`(p.properties->>'email' ILIKE $${pattern}
+      OR EXISTS (SELECT 1 FROM person_distinct_ids s WHERE s.project_id = $1 AND s.distinct_id = $${id} AND s.person_id = p.id))`);
+  }
+  params.push(q.limit, q.offset);
+  const rows = await db.query(
+    `SELECT p.*, ARRAY(SELECT d.distinct_id FROM person_distinct_ids d WHERE d.person_id = p.id ORDER BY d.distinct_id) AS distinct_ids
+     FROM persons p
+     WHERE ${where.join(' AND ')}
+     ORDER BY p.created_at DESC, p.id DESC
+     LIMIT $${params.length - 1} OFFSET $${params.length}`,
+    params,
+  );
+  return rows.map(toPerson);
 }
 
 /** Deletes the person; distinct ids, hash-key overrides and cohort memberships go with it (FK cascade). */

@@ -99,6 +99,7 @@ export class SqlStore implements Store {
   applyPersonUpdates = (...a: P<'applyPersonUpdates'>) => persons.applyPersonUpdates(this.#db, ...a);
   mergePersons = (...a: P<'mergePersons'>) => merge.mergePersons(this.#db, ...a);
   getPersonByDistinctId = (...a: P<'getPersonByDistinctId'>) => persons.getPersonByDistinctId(this.#db, ...a);
+  listPersons = (...a: P<'listPersons'>) => persons.listPersons(this.#db, ...a);
   deletePerson = (...a: P<'deletePerson'>) => persons.deletePerson(this.#db, ...a);
   importPersons = (...a: P<'importPersons'>) => bulk.importPersons(this.#db, ...a);
 }

@@ -106,6 +106,16 @@ export interface PersonRow {
   createdAt: Date;
 }
 
+/** Filters and page of a persons listing. */
+export interface PersonListQuery {
+  limit: number;
+  offset: number;
+  /** Exact match on the `email` property. */
+  email?: string;
+  /** Case-insensitive substring of the `email` property, or an exact distinct id (PostHog's `search`). */
+  search?: string;
+}
+
 export interface GroupRow {
   projectId: number;
   groupTypeIndex: number;
@@ -229,6 +239,8 @@ export interface Store {
   mergePersons(projectId: number, input: { distinctId: string; otherDistinctId: string; force: boolean; markIdentified: boolean }): Promise<void>;
   upsertGroup(projectId: number, groupTypeIndex: number, groupKey: string, set: Record<string, unknown>): Promise<void>;
   getPersonByDistinctId(projectId: number, distinctId: string): Promise<PersonRow | null>;
+  /** One page of the project's persons, newest first (created_at, then id, descending). */
+  listPersons(projectId: number, query: PersonListQuery): Promise<PersonRow[]>;
   deletePerson(projectId: number, personId: string): Promise<boolean>;
   getGroup(projectId: number, groupTypeIndex: number, groupKey: string): Promise<GroupRow | null>;
   /** Bulk import; returns persons written. */

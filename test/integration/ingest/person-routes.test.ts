@@ -46,7 +46,7 @@ for (const kind of STORE_KINDS) {
       assert.equal(json(await get(`/api/projects/${t.b.id}/persons/?distinct_id=p-anon`)).count, 0);
     });
 
-    test('auth: no key 401, project token 401, missing scope 403, other project 404, missing distinct_id 400', async () => {
+    test('auth: no key 401, project token 401, missing scope 403, other project 404, unsupported properties filter 400', async () => {
       const url = `/api/projects/${t.a.id}/persons/?distinct_id=p-anon`;
       const none = await t.app.inject({ method: 'GET', url });
       assert.deepEqual([none.statusCode, json(none).code], [401, 'not_authenticated']);
@@ -57,11 +57,45 @@ for (const kind of STORE_KINDS) {
       assert.match(json(denied).detail, /person:read/);
       const onlyB = await newKey(['person:read'], [t.b.id]);
       assert.equal((await get(url, onlyB)).statusCode, 404);
-      const missing = await get(`/api/projects/${t.a.id}/persons/`);
-      assert.deepEqual([missing.statusCode, json(missing).attr], [400, 'distinct_id']);
+      const filtered = await get(`/api/projects/${t.a.id}/persons/?properties=${encodeURIComponent('[{"key":"plan","value":"pro"}]')}`);
+      assert.deepEqual([filtered.statusCode, json(filtered).attr], [400, 'properties']);
+      assert.match(json(filtered).detail, /not supported/);
+      const badLimit = await get(`/api/projects/${t.a.id}/persons/?limit=0`);
+      assert.deepEqual([badLimit.statusCode, json(badLimit).attr], [400, 'limit']);
       const readOnly = await newKey(['person:read']);
       const del = await t.app.inject({ method: 'DELETE', url: `/api/projects/${t.a.id}/persons/00000000-0000-0000-0000-000000000000/`, headers: auth(readOnly) });
       assert.equal(del.statusCode, 403);
+    });
+
+    test('GET persons/ without distinct_id lists the project\'s persons newest first, with next/previous pages, email and search', async () => {
+      const project = await t.store.createProject({ name: 'listing', apiToken: generateToken('phc'), secretTokenHash: hashSecret(generateToken('phs')) });
+      for (const [i, email] of ['ann@x.io', 'bob@y.io', 'cat@x.io'].entries()) {
+        const res = await t.app.inject({
+          method: 'POST',
+          url: `/api/projects/${project.id}/persons/bulk/`,
+          headers: { ...auth(), 'content-type': 'application/json' },
+          payload: JSON.stringify([{ distinct_id: `list-${i}`, properties: { email } }]),
+        });
+        assert.equal(res.statusCode, 200, res.body);
+      }
+      const base = `/api/projects/${project.id}/persons/`;
+      const page1 = json(await get(`${base}?limit=2`));
+      assert.deepEqual(page1.results.map((p: { distinct_ids: string[] }) => p.distinct_ids[0]), ['list-2', 'list-1']);
+      assert.equal(page1.previous, null);
+      assert.equal(page1.results[0].name, 'cat@x.io');
+      const next = new URL(page1.next);
+      assert.deepEqual([next.pathname, next.searchParams.get('limit'), next.searchParams.get('offset')], [base, '2', '2']);
+      const page2 = json(await get(`${next.pathname}${next.search}`));
+      assert.deepEqual(page2.results.map((p: { distinct_ids: string[] }) => p.distinct_ids[0]), ['list-0']);
+      assert.equal(page2.next, null);
+      assert.equal(new URL(page2.previous).searchParams.get('offset'), null, 'the first page has no offset');
+      const byEmail = json(await get(`${base}?email=bob@y.io`));
+      assert.deepEqual(byEmail.results.map((p: { distinct_ids: string[] }) => p.distinct_ids[0]), ['list-1']);
+      const search = json(await get(`/api/environments/${project.id}/persons?search=X.IO`));
+      assert.deepEqual(search.results.map((p: { distinct_ids: string[] }) => p.distinct_ids[0]), ['list-2', 'list-0']);
+      assert.deepEqual(json(await get(`${base}?search=list-1`)).results.length, 1);
+      const otherProject = json(await get(`/api/projects/${t.b.id}/persons/?search=list-1`));
+      assert.deepEqual(otherProject.results, []);
     });
 
     test('DELETE persons/:uuid/ removes the person with all its distinct ids and overrides; 404 after', async () => {

@@ -12,6 +12,30 @@ async function* generate(n: number, from = 0): AsyncIterable<{ distinctId: strin
 
 export function personContract(ctx: ContractContext): void {
   describe('persons', () => {
+    it('lists a project\'s persons newest first, by page, by exact email, and by search (email substring or exact distinct id)', async () => {
+      const p = await ctx.newProject();
+      const other = await ctx.newProject();
+      // One update each, so created_at orders them: l-0 oldest … l-4 newest.
+      const emails = ['ann@x.io', 'bob@y.io', 'c_100%@x.io', 'dee@x.io', null];
+      for (const [i, email] of emails.entries()) {
+        await ctx.store().applyPersonUpdates(p.id, [{ distinctId: `l-${i}`, set: email === null ? { n: i } : { n: i, email } }]);
+      }
+      await ctx.store().applyPersonUpdates(other.id, [{ distinctId: 'l-9', set: { email: 'ann@x.io' } }]);
+      const ids = async (q: { limit: number; offset: number; email?: string; search?: string }) =>
+        (await ctx.store().listPersons(p.id, q)).map((r) => r.distinctIds.join());
+      assert.deepEqual(await ids({ limit: 10, offset: 0 }), ['l-4', 'l-3', 'l-2', 'l-1', 'l-0']);
+      assert.deepEqual(await ids({ limit: 2, offset: 1 }), ['l-3', 'l-2']);
+      assert.deepEqual(await ids({ limit: 2, offset: 5 }), []);
+      assert.deepEqual(await ids({ limit: 10, offset: 0, email: 'ann@x.io' }), ['l-0']);
+      assert.deepEqual(await ids({ limit: 10, offset: 0, search: 'X.IO' }), ['l-3', 'l-2', 'l-0'], 'email substring, any case');
+      assert.deepEqual(await ids({ limit: 10, offset: 0, search: '%' }), ['l-2'], 'LIKE characters are literal');
+      assert.deepEqual(await ids({ limit: 10, offset: 0, search: '_' }), ['l-2']);
+      assert.deepEqual(await ids({ limit: 10, offset: 0, search: 'l-1' }), ['l-1'], 'an exact distinct id');
+      assert.deepEqual(await ids({ limit: 10, offset: 0, search: 'l-' }), [], 'distinct ids match exactly, not by substring');
+      assert.deepEqual(await ids({ limit: 10, offset: 0, email: 'ann@x.io', search: 'bob' }), [], 'filters combine');
+      assert.deepEqual((await ctx.store().listPersons(other.id, { limit: 10, offset: 0 })).map((r) => r.distinctIds), [['l-9']]);
+    });
+
     it('creates the person on first update, applying $set_once, then $set, then $unset', async () => {
       const p = await ctx.newProject();
       await ctx.store().applyPersonUpdates(p.id, [
