@@ -4,7 +4,7 @@
  * revision; membership changes do not, because snapshots never contain members.
  */
 import { VexilError } from '../errors.ts';
-import type { CohortRow, CohortWrite } from './store.ts';
+import type { CohortRow, CohortWrite, StaticCohortMembers } from './store.ts';
 import { isUuid, withTransaction, type SqlClient, type SqlDriver } from './sql-client.ts';
 import { toCohort } from './sql-rows.ts';
 import { ensurePersonsForDistinctIds } from './sql-store-import.ts';
@@ -107,20 +107,28 @@ export async function addStaticCohortMembers(
   db: SqlDriver,
   projectId: number,
   cohortId: number,
-  members: { personIds?: string[]; distinctIds?: string[] },
+  members: StaticCohortMembers,
 ): Promise<number> {
   const personIds = [...new Set((members.personIds ?? []).filter(isUuid))];
-  const distinctIds = [...new Set((members.distinctIds ?? []).map(String))];
+  const created = [...new Set((members.distinctIds ?? []).map(String))];
+  const distinctIds = [...new Set([...created, ...(members.knownDistinctIds ?? []).map(String)])];
+  const emails = [...new Set((members.emails ?? []).map(String))];
   return withTransaction(db, async (tx) => {
     await requireStaticCohort(tx, projectId, cohortId);
-    if (distinctIds.length) await ensurePersonsForDistinctIds(tx, projectId, distinctIds);
+    if (created.length) await ensurePersonsForDistinctIds(tx, projectId, created);
+    // Emails are matched by scanning the project's persons, so only when some are given.
+    const byEmail = emails.length
+      ? `UNION
+       SELECT $2::int, p.id FROM persons p WHERE p.project_id = $1 AND p.properties->>'email' = ANY($5::text[])`
+      : '';
     const added = await tx.query(
       `INSERT INTO cohort_people (cohort_id, person_id)
        SELECT $2::int, d.person_id FROM person_distinct_ids d WHERE d.project_id = $1 AND d.distinct_id = ANY($3::text[])
        UNION
        SELECT $2::int, p.id FROM persons p WHERE p.project_id = $1 AND p.id = ANY($4::uuid[])
+       ${byEmail}
        ON CONFLICT DO NOTHING RETURNING person_id`,
-      [projectId, cohortId, distinctIds, personIds],
+      emails.length ? [projectId, cohortId, distinctIds, personIds, emails] : [projectId, cohortId, distinctIds, personIds],
     );
     return added.length;
   });

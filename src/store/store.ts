@@ -106,6 +106,18 @@ export interface PersonRow {
   createdAt: Date;
 }
 
+/** Who to add to a static cohort. */
+export interface StaticCohortMembers {
+  /** Person UUIDs; unknown ones add nothing. */
+  personIds?: string[];
+  /** Distinct ids; unknown ones get a new person (Vexil's `distinct_ids` extension). */
+  distinctIds?: string[];
+  /** Distinct ids of existing persons only; unknown ones add nothing (PostHog's CSV upload). */
+  knownDistinctIds?: string[];
+  /** Persons whose `email` property is one of these; unknown ones add nothing. */
+  emails?: string[];
+}
+
 /** Filters and page of a persons listing. */
 export interface PersonListQuery {
   limit: number;
@@ -216,8 +228,8 @@ export interface Store {
   getCohort(projectId: number, cohortId: number): Promise<CohortRow | null>;
   createCohort(projectId: number, write: CohortWrite & { name: string; isStatic: boolean }, actor: string): Promise<CohortRow>;
   updateCohort(projectId: number, cohortId: number, write: CohortWrite, actor: string): Promise<CohortRow | null>;
-  /** Adds persons (by person UUID or distinct id, creating persons for unknown distinct ids) to a static cohort; returns how many were added. */
-  addStaticCohortMembers(projectId: number, cohortId: number, members: { personIds?: string[]; distinctIds?: string[] }): Promise<number>;
+  /** Adds persons to a static cohort; returns how many were added (see StaticCohortMembers). */
+  addStaticCohortMembers(projectId: number, cohortId: number, members: StaticCohortMembers): Promise<number>;
   removeStaticCohortMember(projectId: number, cohortId: number, personId: string): Promise<boolean>;
 
   // Definitions for snapshots.

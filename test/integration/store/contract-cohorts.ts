@@ -53,6 +53,25 @@ export function cohortContract(ctx: ContractContext): void {
       assert.deepEqual(after.staticCohortIds, []);
     });
 
+    it('adds static members by distinct id of existing persons only, and by email property (CSV upload)', async () => {
+      const p = await ctx.newProject();
+      const other = await ctx.newProject();
+      const c = await ctx.store().createCohort(p.id, { name: 's', isStatic: true }, 'x');
+      await ctx.store().applyPersonUpdates(p.id, [
+        { distinctId: 'k-1', set: { email: 'one@x.io' } },
+        { distinctId: 'k-2', set: { email: 'two@x.io' } },
+        { distinctId: 'k-3', set: { email: 'ONE@x.io' } },
+      ]);
+      await ctx.store().applyPersonUpdates(other.id, [{ distinctId: 'k-9', set: { email: 'one@x.io' } }]);
+      assert.equal(await ctx.store().addStaticCohortMembers(p.id, c.id, { knownDistinctIds: ['k-1', 'unknown', 'k-9'] }), 1);
+      assert.equal(await ctx.store().getPersonByDistinctId(p.id, 'unknown'), null, 'no person is created for an unknown id');
+      assert.equal(await ctx.store().addStaticCohortMembers(p.id, c.id, { emails: ['one@x.io', 'two@x.io', 'nobody@x.io'] }), 1, 'one@x.io is already in; the match is exact');
+      const member = async (id: string) => (await ctx.store().loadEvaluationData({ projectId: p.id, distinctId: id, groups: [] })).staticCohortIds.includes(c.id);
+      assert.deepEqual([await member('k-1'), await member('k-2'), await member('k-3')], [true, true, false]);
+      const otherData = await ctx.store().loadEvaluationData({ projectId: other.id, distinctId: 'k-9', groups: [] });
+      assert.deepEqual(otherData.staticCohortIds, []);
+    });
+
     it('refuses members for a dynamic cohort and for an unknown cohort', async () => {
       const p = await ctx.newProject();
       const dyn = await ctx.store().createCohort(p.id, { name: 'd', isStatic: false, filters: { properties: { type: 'AND', values: [] } } }, 'x');
