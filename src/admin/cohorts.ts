@@ -3,12 +3,15 @@
  * `/api/projects/:id/cohorts/` (spec §8.2): list, create, retrieve, PATCH/PUT (soft delete through
  * `{"deleted": true}`), DELETE ⇒ 405, and static membership through PostHog's
  * `add_persons_to_static_cohort` / `remove_person_from_static_cohort` (plus Vexil's `distinct_ids`).
+ * Static cohorts also take a CSV of ids as PostHog's UI uploads it: `multipart/form-data` with a
+ * `csv` file, on create (POST) and on update (PATCH/PUT), read by `cohort-csv.ts`.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { VexilError } from '../errors.ts';
 import type { CohortRow, Store } from '../store/store.ts';
 import { projectRoute, requireScope, type ProjectContext } from './auth.ts';
 import { parseWith, requireObject } from './body.ts';
+import { readCohortCsv } from './cohort-csv.ts';
 import { cohortsUsingCohort, flagsUsingCohort } from './cohort-graph.ts';
 import { cohortCreateSchema, cohortPatchSchema, isUuid, validateCohortFilterShape, validateCohortReferences, type CohortRules } from './cohort-validation.ts';
 import { notifyChanged, notifyMembershipChanged, type AdminDeps } from './deps.ts';
@@ -62,6 +65,48 @@ function listOfStrings(value: unknown, field: string, check: (s: string) => bool
   return [...new Set(value as string[])];
 }
 
+/** Form fields DRF reads as booleans ('true', 'True', '1', …; anything else stays a string and fails validation). */
+const BOOLEAN_FIELDS = new Set(['is_static', 'deleted']);
+const TRUE = new Set(['true', 'True', 'TRUE', '1', 'on', 'yes']);
+const FALSE = new Set(['false', 'False', 'FALSE', '0', 'off', 'no']);
+
+/**
+ * The request's fields as the JSON body would carry them, and its CSV file if any. A multipart
+ * form's fields are strings: booleans and the `filters` JSON are read back as DRF reads form data.
+ */
+function cohortRequest(req: FastifyRequest): { body: Record<string, unknown>; csv: Buffer | undefined } {
+  if (!req.isMultipart()) return { body: requireObject(req.body), csv: undefined };
+  const body: Record<string, unknown> = {};
+  let csv: Buffer | undefined;
+  for (const [name, value] of Object.entries((req.body ?? {}) as Record<string, unknown>)) {
+    if (Array.isArray(value)) throw new VexilError('VXL_VALIDATION', { message: `${name} was sent more than once.`, attr: name });
+    if (name === 'csv') {
+      if (!Buffer.isBuffer(value)) throw new VexilError('VXL_VALIDATION', { message: 'The submitted data was not a file. Check the encoding type on the form.', attr: 'csv' });
+      csv = value;
+    } else if (Buffer.isBuffer(value)) {
+      throw new VexilError('VXL_VALIDATION', { message: `${name} must be a form field, not a file.`, attr: name });
+    } else if (BOOLEAN_FIELDS.has(name) && (TRUE.has(String(value)) || FALSE.has(String(value)))) {
+      body[name] = TRUE.has(String(value));
+    } else if (name === 'filters') {
+      try {
+        body[name] = JSON.parse(String(value));
+      } catch {
+        throw new VexilError('VXL_VALIDATION', { message: 'Value must be valid JSON.', attr: 'filters' });
+      }
+    } else body[name] = value;
+  }
+  return { body, csv };
+}
+
+/** The members a CSV upload names, read before anything is written (a bad file changes nothing). */
+async function csvMembers(csv: Buffer): Promise<{ personIds?: string[]; knownDistinctIds?: string[]; emails?: string[] }> {
+  const { idType, ids } = await readCohortCsv(csv);
+  // As PostHog: only persons that exist join; a CSV never creates persons.
+  if (idType === 'person_id') return { personIds: ids };
+  if (idType === 'email') return { emails: ids };
+  return { knownDistinctIds: ids };
+}
+
 /** Registers the cohort routes on an `/api`-prefixed instance. */
 export function registerCohortRoutes(app: FastifyInstance, deps: AdminDeps): void {
   const { store } = deps;
@@ -76,8 +121,11 @@ export function registerCohortRoutes(app: FastifyInstance, deps: AdminDeps): voi
   });
 
   const create = write(async (req, reply, { project, actor }) => {
-    const body = parseWith(cohortCreateSchema, requireObject(req.body));
+    const request = cohortRequest(req);
+    const body = parseWith(cohortCreateSchema, request.body);
     const isStatic = body.is_static ?? false;
+    if (request.csv !== undefined && !isStatic) throw new VexilError('VXL_VALIDATION', { message: 'A CSV of persons can only be uploaded to a static cohort.', attr: 'csv' });
+    const fromCsv = request.csv === undefined ? undefined : await csvMembers(request.csv);
     if (!isStatic) {
       validateCohortFilterShape(body.filters);
       validateCohortReferences(body.filters, null, await rulesOf(store, project.id));
@@ -95,6 +143,7 @@ export function registerCohortRoutes(app: FastifyInstance, deps: AdminDeps): voi
       filters: isStatic ? null : body.filters,
     }, actor);
     if (personIds !== undefined && personIds.length > 0) await store.addStaticCohortMembers(project.id, row.id, { personIds });
+    if (fromCsv !== undefined) await store.addStaticCohortMembers(project.id, row.id, fromCsv);
     await notifyChanged(deps, project.id, req);
     reply.code(201);
     return serializeCohort(row);
@@ -104,10 +153,14 @@ export function registerCohortRoutes(app: FastifyInstance, deps: AdminDeps): voi
 
   const update = write(async (req, _reply, { project, actor }) => {
     const cohort = await getCohortOr404(store, project.id, req);
-    const body = parseWith(cohortPatchSchema, requireObject(req.body));
+    const request = cohortRequest(req);
+    const body = parseWith(cohortPatchSchema, request.body);
     if (body.is_static !== undefined && body.is_static !== cohort.isStatic) {
       throw new VexilError('VXL_VALIDATION', { message: 'is_static cannot be changed after a cohort is created.', attr: 'is_static' });
     }
+    if (request.csv !== undefined && !cohort.isStatic) throw new VexilError('VXL_VALIDATION', { message: 'A CSV of persons can only be uploaded to a static cohort.', attr: 'csv' });
+    // PostHog adds a CSV's persons on update unless the same request deletes the cohort.
+    const fromCsv = request.csv === undefined || body.deleted === true ? undefined : await csvMembers(request.csv);
     const rules = await rulesOf(store, project.id);
     const newFilters = body.filters !== undefined && !cohort.isStatic ? body.filters : undefined;
     if (newFilters !== undefined) {
@@ -122,6 +175,10 @@ export function registerCohortRoutes(app: FastifyInstance, deps: AdminDeps): voi
       deleted: body.deleted,
     }, actor);
     if (row === null) throw new VexilError('VXL_NOT_FOUND');
+    if (fromCsv !== undefined) {
+      await store.addStaticCohortMembers(project.id, row.id, fromCsv);
+      await notifyMembershipChanged(deps, project.id, req);
+    }
     await notifyChanged(deps, project.id, req);
     return serializeCohort(row);
   });

@@ -36,6 +36,14 @@ function fromFastifyError(err: FastifyError, req: FastifyRequest): { status: num
   return null;
 }
 
+/** Requests whose multipart form was read in full (marked before the handler runs). */
+const formsRead = new WeakSet<FastifyRequest>();
+
+/** Marks `req`'s form as read: an error after this point is not a malformed form. */
+export function markFormRead(req: FastifyRequest): void {
+  formsRead.add(req);
+}
+
 /**
  * Maps any thrown value to a status and DRF body. A VexilError with a 4xx status keeps its
  * message and `attr`; anything 5xx or unknown becomes a generic server error (details are logged).
@@ -49,6 +57,11 @@ export function renderAdminError(err: unknown, req: FastifyRequest): { status: n
   if (err instanceof Error) {
     const mapped = fromFastifyError(err as FastifyError, req);
     if (mapped) return mapped;
+    // The multipart reader throws plain errors ("Multipart: Boundary not found", "Unexpected end
+    // of multipart data") while it reads the form, before any handler runs.
+    if (req.isMultipart?.() && !formsRead.has(req)) {
+      return { status: 400, body: { type: 'invalid_request', code: 'parse_error', detail: `Multipart form parse error - ${err.message}`, attr: null } };
+    }
   }
   return { status: 500, body: GENERIC_5XX };
 }

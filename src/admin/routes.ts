@@ -4,12 +4,13 @@
  * parser (body and depth limits), its own DRF-shaped error and 404 handlers, and the projects,
  * feature-flag and cohort routes.
  */
+import multipart from '@fastify/multipart';
 import type { FastifyInstance } from 'fastify';
 import { VexilError } from '../errors.ts';
 import { parseJsonBody } from './body.ts';
 import { registerCohortRoutes } from './cohorts.ts';
 import type { AdminDeps } from './deps.ts';
-import { adminErrorHandler } from './error-handler.ts';
+import { adminErrorHandler, markFormRead } from './error-handler.ts';
 import { registerFlagRoutes } from './feature-flags.ts';
 import { registerProjectRoutes } from './projects.ts';
 
@@ -17,12 +18,15 @@ export type { AdminDeps } from './deps.ts';
 
 /** Default largest admin request body: 1 MiB, far above any real flag or cohort definition. */
 export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
+/** Largest uploaded file (a static cohort's CSV): 50 MiB, about a million UUIDs. */
+export const UPLOAD_LIMIT_BYTES = 50 * 1024 * 1024;
 
 /**
  * Registers the admin API on `app` under `/api` (`/api/projects/…`, `/api/environments/…`,
  * `/api/personal_api_keys/`). Everything is encapsulated: the error handler, the 404 handler
- * for unknown `/api/*` routes and the body parsers apply to these routes only. Only
- * `application/json` bodies are accepted (anything else ⇒ 415); malformed JSON, bodies over the
+ * for unknown `/api/*` routes and the body parsers apply to these routes only. Bodies are
+ * `application/json`, or `multipart/form-data` for uploads (a static cohort's CSV: one file, few
+ * fields, see the limits below); anything else ⇒ 415. Malformed JSON, bodies over the
  * limit and invalid fields are 4xx in PostHog's DRF shape, never a 500. Unknown top-level
  * fields are ignored, as DRF serializers ignore them.
  */
@@ -40,6 +44,12 @@ export async function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps)
           done(err as Error, undefined);
         }
       });
+      // Fields and the one file land in req.body (files as Buffers); limits bound the whole form.
+      await api.register(multipart, {
+        attachFieldsToBody: 'keyValues',
+        limits: { files: 1, fileSize: UPLOAD_LIMIT_BYTES, fields: 20, fieldSize: bodyLimit, parts: 21 },
+      });
+      api.addHook('preHandler', async (req) => markFormRead(req));
       registerProjectRoutes(api, deps);
       registerFlagRoutes(api, deps);
       registerCohortRoutes(api, deps);
