@@ -3,7 +3,7 @@
  * First-start provisioning: on an empty store, a default project and a personal API key, shown
  * once; and, when configured, the VEXIL_BOOTSTRAP_KEY made a valid full-access personal key.
  */
-import { generateToken, hashSecret } from './auth/keys.ts';
+import { generateToken, hashSecret, maskKey } from './auth/keys.ts';
 import type { Logger } from './log.ts';
 import type { Store } from './store/store.ts';
 
@@ -29,7 +29,7 @@ export async function bootstrapStore(
 ): Promise<BootstrapResult> {
   const { bootstrapKey, log, print } = options;
   if (bootstrapKey !== null) {
-    await store.ensurePersonalApiKey({ label: BOOTSTRAP_KEY_LABEL, keyHash: hashSecret(bootstrapKey), scopes: ['*'] });
+    await store.ensurePersonalApiKey({ label: BOOTSTRAP_KEY_LABEL, keyHash: hashSecret(bootstrapKey), scopes: ['*'], maskValue: maskKey(bootstrapKey) });
   }
   const result: BootstrapResult = { project: null, personalApiKey: null };
   if ((await store.listProjects()).length > 0) return result;
@@ -41,7 +41,7 @@ export async function bootstrapStore(
   const key = bootstrapKey === null ? generateToken('phx') : null;
   const created = await store.provisionFirstProject({
     project: { name: 'Default project', apiToken, secretTokenHash: hashSecret(secretToken) },
-    personalKey: key === null ? null : { label: 'bootstrap', keyHash: hashSecret(key), scopes: ['*'] },
+    personalKey: key === null ? null : { label: 'bootstrap', keyHash: hashSecret(key), scopes: ['*'], maskValue: maskKey(key) },
   });
   if (created === null) return result;
   const project = created.project;

@@ -2,15 +2,15 @@
  * @module admin/projects
  * Projects and personal API keys (spec §8.3): `/api/projects/` (list, create), `/api/projects/:id/`
  * (get; PATCH name and timezone; incl. `@current`), `PATCH /api/projects/:id/rotate_secret_token/`
- * and `POST /api/personal_api_keys/`.
+ * and `/api/personal_api_keys/` (list, create; `:id/` or `@current/` get, DELETE).
  * Secrets are generated here, returned once, and stored only as SHA-256 hashes.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { generateToken, hashSecret } from '../auth/keys.ts';
+import { generateToken, hashSecret, maskKey } from '../auth/keys.ts';
 import { VexilError } from '../errors.ts';
 import type { PersonalApiKeyRow, ProjectRow, Store } from '../store/store.ts';
-import { isKnownScope, keyRoute, projectRoute, scopeGranted, visibleProjects } from './auth.ts';
+import { isKnownScope, keyRoute, projectRoute, requireScope, scopeGranted, visibleProjects } from './auth.ts';
 import { parseWith, requireObject } from './body.ts';
 import { notifyChanged, type AdminDeps } from './deps.ts';
 import { limitOffset, paginate } from './pagination.ts';
@@ -54,17 +54,30 @@ async function projectJson(store: Store, project: ProjectRow, secret: string | n
  * A key may only mint keys it could itself act as: every requested scope must be granted to it,
  * and a project-scoped key may only mint keys scoped to a subset of its projects.
  */
+/** The first scope of `scopes` that `requester` does not hold itself (`*` only from `*`). */
+function scopeBeyond(requester: PersonalApiKeyRow, scopes: readonly string[]): string | undefined {
+  return scopes.find((scope) => !(scope === '*' ? requester.scopes.includes('*') : scopeGranted(requester.scopes, scope)));
+}
+
+/** Whether `projects` (null = every project) stay within the requester's own projects. */
+function projectsWithin(requester: PersonalApiKeyRow, projects: readonly number[] | null): boolean {
+  return requester.scopedProjects === null || (projects !== null && projects.every((id) => requester.scopedProjects!.includes(id)));
+}
+
 function checkNoEscalation(requester: PersonalApiKeyRow, scopes: readonly string[], projects: readonly number[] | null): void {
   const denied = (message: string) => new VexilError('VXL_PERMISSION_DENIED', { message });
-  for (const scope of scopes) {
-    const covered = scope === '*' ? requester.scopes.includes('*') : scopeGranted(requester.scopes, scope);
-    if (!covered) throw denied(`API key cannot grant scope '${scope}' it does not have itself`);
-  }
-  if (requester.scopedProjects !== null) {
-    if (projects === null || !projects.every((id) => requester.scopedProjects!.includes(id))) {
-      throw denied('API key cannot grant access to projects outside its own scoped_teams');
-    }
-  }
+  const beyond = scopeBeyond(requester, scopes);
+  if (beyond !== undefined) throw denied(`API key cannot grant scope '${beyond}' it does not have itself`);
+  if (!projectsWithin(requester, projects)) throw denied('API key cannot grant access to projects outside its own scoped_teams');
+}
+
+/**
+ * Vexil has no users, so a key manages the keys it could have created itself: none with a scope
+ * or a project it lacks. A full-access key (`*`, every project) therefore sees every key, and
+ * every key sees itself.
+ */
+function manages(requester: PersonalApiKeyRow, key: PersonalApiKeyRow): boolean {
+  return key.id === requester.id || (scopeBeyond(requester, key.scopes) === undefined && projectsWithin(requester, key.scopedProjects));
 }
 
 function checkTimeZone(zone: string | undefined): void {
@@ -134,7 +147,7 @@ export function registerProjectRoutes(app: FastifyInstance, deps: AdminDeps): vo
       }
     }
     const value = generateToken('phx');
-    const row = await store.createPersonalApiKey({ label: body.label, keyHash: hashSecret(value), scopes: [...new Set(body.scopes)], scopedProjects: projects });
+    const row = await store.createPersonalApiKey({ label: body.label, keyHash: hashSecret(value), scopes: [...new Set(body.scopes)], scopedProjects: projects, maskValue: maskKey(value) });
     reply.code(201);
     return serializePersonalApiKey(row, value);
   });
@@ -142,5 +155,32 @@ export function registerProjectRoutes(app: FastifyInstance, deps: AdminDeps): vo
   addResource(app, '/projects/', { GET: list, POST: create }, keyNotAllowed);
   addResource(app, '/projects/:projectId/', { GET: retrieve, PATCH: update }, projectNotAllowed);
   addResource(app, '/projects/:projectId/rotate_secret_token/', { PATCH: rotateSecret }, projectNotAllowed);
-  addResource(app, '/personal_api_keys/', { POST: createKey }, keyNotAllowed);
+  const listKeys = keyRoute(store, 'personal_api_key:read', async (_req, _reply, { key }) =>
+    (await store.listPersonalApiKeys()).filter((k) => manages(key, k)).map((k) => serializePersonalApiKey(k, null)),
+  );
+
+  /** The key named by `:keyId` if the caller manages it (`@current` is the caller's own key), else 404. */
+  const managedKey = async (req: FastifyRequest, requester: PersonalApiKeyRow): Promise<PersonalApiKeyRow> => {
+    const id = (req.params as Record<string, string | undefined>).keyId ?? '';
+    if (id === '@current') return requester;
+    const found = (await store.listPersonalApiKeys()).find((k) => k.id === id);
+    if (found === undefined || !manages(requester, found)) throw new VexilError('VXL_NOT_FOUND');
+    return found;
+  };
+
+  // As PostHog, any key may read itself through @current; other keys need personal_api_key:read.
+  const retrieveKey = keyRoute(store, null, async (req, _reply, { key }) => {
+    if ((req.params as Record<string, string | undefined>).keyId !== '@current') requireScope(key, 'personal_api_key:read');
+    return serializePersonalApiKey(await managedKey(req, key), null);
+  });
+
+  const deleteKey = keyRoute(store, 'personal_api_key:write', async (req, reply, { key }) => {
+    const target = await managedKey(req, key);
+    if (!(await store.deletePersonalApiKey(target.id))) throw new VexilError('VXL_NOT_FOUND');
+    req.log.info({ keyId: target.id, by: key.id }, 'personal API key deleted');
+    return reply.code(204).send();
+  });
+
+  addResource(app, '/personal_api_keys/', { GET: listKeys, POST: createKey }, keyNotAllowed);
+  addResource(app, '/personal_api_keys/:keyId/', { GET: retrieveKey, DELETE: deleteKey }, keyNotAllowed);
 }

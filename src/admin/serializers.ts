@@ -7,6 +7,7 @@
 import type { FlagFiltersDef } from '../engine/types.ts';
 import type { ActivityRow, CohortRow, FlagRow, PersonalApiKeyRow, ProjectRow } from '../store/store.ts';
 import { hasBehavioralFilter } from './cohort-graph.ts';
+import { maskKey } from '../auth/keys.ts';
 
 /** PostHog's UserBasicSerializer, filled from the actor label Vexil records. */
 function userBasic(actor: string | null): Record<string, unknown> | null {
@@ -132,7 +133,7 @@ export function serializePersonalApiKey(key: PersonalApiKeyRow, value: string | 
     id: key.id,
     label: key.label,
     value,
-    mask_value: value === null ? null : `${value.slice(0, 4)}...${value.slice(-4)}`,
+    mask_value: value === null ? key.maskValue : maskKey(value),
     scopes: key.scopes,
     scoped_teams: key.scopedProjects,
     scoped_organizations: [],

@@ -37,3 +37,8 @@ export function bearerToken(header: string | undefined): string | null {
   const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
   return m ? m[1]! : null;
 }
+
+/** How a stored key is shown once its value is gone: its first and last four characters (PostHog's mask_value). */
+export function maskKey(value: string): string {
+  return `${value.slice(0, 4)}...${value.slice(-4)}`;
+}

@@ -29,7 +29,7 @@ export function toProject(r: SqlRow): ProjectRow {
   };
 }
 
-export const KEY_COLUMNS = 'id, label, scopes, scoped_projects, created_at, last_used_at';
+export const KEY_COLUMNS = 'id, label, scopes, scoped_projects, mask_value, created_at, last_used_at';
 
 export function toPersonalApiKey(r: SqlRow): PersonalApiKeyRow {
   return {
@@ -37,6 +37,7 @@ export function toPersonalApiKey(r: SqlRow): PersonalApiKeyRow {
     label: str(r.label),
     scopes: strs(r.scopes),
     scopedProjects: Array.isArray(r.scoped_projects) ? r.scoped_projects.map(Number) : null,
+    maskValue: r.mask_value == null ? null : str(r.mask_value),
     createdAt: date(r.created_at),
     lastUsedAt: r.last_used_at == null ? null : date(r.last_used_at),
   };

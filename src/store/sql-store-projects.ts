@@ -3,7 +3,7 @@
  * Projects, their secret-token hashes and personal API keys.
  */
 import type { PersonalApiKeyRow, ProjectRow } from './store.ts';
-import type { SqlClient, SqlDriver } from './sql-client.ts';
+import { isUuid, type SqlClient, type SqlDriver } from './sql-client.ts';
 import { KEY_COLUMNS, PROJECT_COLUMNS, toPersonalApiKey, toProject } from './sql-rows.ts';
 
 /** Inserts a project; its revision starts at 1. */
@@ -67,12 +67,12 @@ export async function setProjectSecretHash(db: SqlClient, projectId: number, has
 
 export async function createPersonalApiKey(
   db: SqlClient,
-  input: { label: string; keyHash: string; scopes: string[]; scopedProjects: number[] | null },
+  input: { label: string; keyHash: string; scopes: string[]; scopedProjects: number[] | null; maskValue?: string | null },
 ): Promise<PersonalApiKeyRow> {
   const [row] = await db.query(
-    `INSERT INTO personal_api_keys (label, key_hash, scopes, scoped_projects)
-     VALUES ($1, $2, $3::text[], $4::int[]) RETURNING ${KEY_COLUMNS}`,
-    [input.label, input.keyHash, input.scopes, input.scopedProjects],
+    `INSERT INTO personal_api_keys (label, key_hash, scopes, scoped_projects, mask_value)
+     VALUES ($1, $2, $3::text[], $4::int[], $5) RETURNING ${KEY_COLUMNS}`,
+    [input.label, input.keyHash, input.scopes, input.scopedProjects, input.maskValue ?? null],
   );
   return toPersonalApiKey(row);
 }
@@ -80,12 +80,12 @@ export async function createPersonalApiKey(
 /** Insert-if-absent by hash; concurrent callers both get the one row. */
 export async function ensurePersonalApiKey(
   db: SqlClient,
-  input: { label: string; keyHash: string; scopes: string[] },
+  input: { label: string; keyHash: string; scopes: string[]; maskValue?: string | null },
 ): Promise<PersonalApiKeyRow> {
   await db.query(
-    `INSERT INTO personal_api_keys (label, key_hash, scopes) VALUES ($1, $2, $3::text[])
+    `INSERT INTO personal_api_keys (label, key_hash, scopes, mask_value) VALUES ($1, $2, $3::text[], $4)
      ON CONFLICT (key_hash) DO NOTHING`,
-    [input.label, input.keyHash, input.scopes],
+    [input.label, input.keyHash, input.scopes, input.maskValue ?? null],
   );
   const row = await getPersonalApiKeyByHash(db, input.keyHash);
   if (!row) throw new Error('personal API key vanished right after insert');
@@ -95,6 +95,17 @@ export async function ensurePersonalApiKey(
 export async function getPersonalApiKeyByHash(db: SqlClient, keyHash: string): Promise<PersonalApiKeyRow | null> {
   const [row] = await db.query(`SELECT ${KEY_COLUMNS} FROM personal_api_keys WHERE key_hash = $1`, [keyHash]);
   return row ? toPersonalApiKey(row) : null;
+}
+
+export async function listPersonalApiKeys(db: SqlClient): Promise<PersonalApiKeyRow[]> {
+  const rows = await db.query(`SELECT ${KEY_COLUMNS} FROM personal_api_keys ORDER BY created_at DESC, id`);
+  return rows.map(toPersonalApiKey);
+}
+
+export async function deletePersonalApiKey(db: SqlClient, id: string): Promise<boolean> {
+  if (!isUuid(id)) return false;
+  const rows = await db.query('DELETE FROM personal_api_keys WHERE id = $1 RETURNING id', [id]);
+  return rows.length > 0;
 }
 
 export async function markPersonalApiKeyUsed(db: SqlClient, id: string, at: Date): Promise<void> {
@@ -118,7 +129,7 @@ export async function provisionFirstProject(
   db: SqlDriver,
   input: {
     project: { name: string; apiToken: string; secretTokenHash: string };
-    personalKey: { label: string; keyHash: string; scopes: string[] } | null;
+    personalKey: { label: string; keyHash: string; scopes: string[]; maskValue?: string | null } | null;
   },
 ): Promise<{ project: ProjectRow; personalKeyCreated: boolean } | null> {
   return db.transaction(async (tx) => {

@@ -68,6 +68,8 @@ export class SqlStore implements Store {
   ensurePersonalApiKey = (...a: P<'ensurePersonalApiKey'>) => projects.ensurePersonalApiKey(this.#db, ...a);
   getPersonalApiKeyByHash = (...a: P<'getPersonalApiKeyByHash'>) => projects.getPersonalApiKeyByHash(this.#db, ...a);
   countPersonalApiKeys = () => projects.countPersonalApiKeys(this.#db);
+  listPersonalApiKeys = () => projects.listPersonalApiKeys(this.#db);
+  deletePersonalApiKey = (...a: P<'deletePersonalApiKey'>) => projects.deletePersonalApiKey(this.#db, ...a);
   markPersonalApiKeyUsed = (...a: P<'markPersonalApiKeyUsed'>) => projects.markPersonalApiKeyUsed(this.#db, ...a);
   provisionFirstProject = (...a: P<'provisionFirstProject'>) => projects.provisionFirstProject(this.#db, ...a);
 

@@ -25,6 +25,8 @@ export interface PersonalApiKeyRow {
   scopes: string[];
   /** null ⇒ every project. */
   scopedProjects: number[] | null;
+  /** First and last four characters of the value (`phx_...abcd`); null for keys made before masks were kept. */
+  maskValue: string | null;
   createdAt: Date;
   lastUsedAt: Date | null;
 }
@@ -196,9 +198,13 @@ export interface Store {
   /** The project's secret token hash (primary and backup), for `phs_…` authentication. */
   getProjectSecretHashes(projectId: number): Promise<string[]>;
   setProjectSecretHash(projectId: number, secretTokenHash: string): Promise<void>;
-  createPersonalApiKey(input: { label: string; keyHash: string; scopes: string[]; scopedProjects: number[] | null }): Promise<PersonalApiKeyRow>;
+  createPersonalApiKey(input: { label: string; keyHash: string; scopes: string[]; scopedProjects: number[] | null; maskValue?: string | null }): Promise<PersonalApiKeyRow>;
   /** Idempotent: inserts the key hash if absent (VEXIL_BOOTSTRAP_KEY). */
-  ensurePersonalApiKey(input: { label: string; keyHash: string; scopes: string[] }): Promise<PersonalApiKeyRow>;
+  ensurePersonalApiKey(input: { label: string; keyHash: string; scopes: string[]; maskValue?: string | null }): Promise<PersonalApiKeyRow>;
+  /** Every personal API key, newest first. */
+  listPersonalApiKeys(): Promise<PersonalApiKeyRow[]>;
+  /** Deletes a key by id; false when there is none (or the id is not a UUID). */
+  deletePersonalApiKey(id: string): Promise<boolean>;
   getPersonalApiKeyByHash(keyHash: string): Promise<PersonalApiKeyRow | null>;
   /** Sets the key's `last_used_at` to `at` unless it is already within the hour before `at`. */
   markPersonalApiKeyUsed(id: string, at: Date): Promise<void>;
@@ -210,7 +216,7 @@ export interface Store {
    */
   provisionFirstProject(input: {
     project: { name: string; apiToken: string; secretTokenHash: string };
-    personalKey: { label: string; keyHash: string; scopes: string[] } | null;
+    personalKey: { label: string; keyHash: string; scopes: string[]; maskValue?: string | null } | null;
   }): Promise<{ project: ProjectRow; personalKeyCreated: boolean } | null>;
 
   // Flags. Every write bumps the flag's version and the project's revision and writes an activity row, in one transaction.

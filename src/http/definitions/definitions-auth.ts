@@ -49,8 +49,9 @@ const ALLOW_MAX_ENTRIES = 10_000;
 /**
  * authorizeDefinitions with successes remembered for a few seconds per (key digest, project), so
  * SDK polling (mostly answered 304) does not query the database and hash-compare every time.
- * Failures are never cached. Keys cannot be deleted through the API and a rotated project secret
- * stays valid as the backup, so a short reuse grants nothing that a fresh check would refuse.
+ * Failures are never cached. A rotated project secret stays valid as the backup, so the only
+ * thing a reuse can grant that a fresh check would refuse is a revoked personal key's polling, for
+ * at most ALLOW_TTL_MS after `DELETE /api/personal_api_keys/:id/` (README says so).
  */
 export function createDefinitionsAuthorizer(
   store: Store,

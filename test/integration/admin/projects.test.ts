@@ -159,6 +159,45 @@ for (const kind of STORE_KINDS) {
       });
     });
 
+    test('personal API keys: list newest first with masks, get by id or @current, DELETE revokes; a key manages only keys within its own access', async () => {
+      const p = await h.makeProject('Keys');
+      const created = await h.call('POST', '/api/personal_api_keys/', { body: { label: 'reader', scopes: ['feature_flag:read', 'personal_api_key:read'], scoped_teams: [p.id] } });
+      assert.equal(created.status, 201, created.raw);
+      const reader = created.body.value as string;
+      assert.equal(created.body.mask_value, `${reader.slice(0, 4)}...${reader.slice(-4)}`);
+
+      const list = await h.call('GET', '/api/personal_api_keys/');
+      assert.equal(list.status, 200, list.raw);
+      assert.ok(Array.isArray(list.body), 'a plain array, as PostHog answers');
+      const listed = list.body.find((k: { id: string }) => k.id === created.body.id);
+      assert.deepEqual([listed.label, listed.value, listed.mask_value, listed.scoped_teams], ['reader', null, created.body.mask_value, [p.id]]);
+      const times = list.body.map((k: { created_at: string }) => Date.parse(k.created_at));
+      assert.deepEqual(times, [...times].sort((a: number, b: number) => b - a), 'newest first');
+
+      // The reader sees only keys within its own access: itself, not the full-access root key.
+      const own = await h.call('GET', '/api/personal_api_keys/', { key: reader });
+      assert.deepEqual(own.body.map((k: { id: string }) => k.id), [created.body.id]);
+      assert.equal((await h.call('GET', `/api/personal_api_keys/${created.body.id}/`, { key: reader })).body.label, 'reader');
+      const rootId = list.body.find((k: { scopes: string[]; scoped_teams: unknown }) => k.scopes.includes('*') && k.scoped_teams === null).id;
+      assertDrfError(await h.call('GET', `/api/personal_api_keys/${rootId}/`, { key: reader }), 404, { code: 'not_found' });
+      assertDrfError(await h.call('DELETE', `/api/personal_api_keys/${created.body.id}/`, { key: reader }), 403, { detail: "API key missing required scope 'personal_api_key:write'" });
+
+      // Any key reads itself through @current, even without personal_api_key:read.
+      const flagsOnly = await h.makeKey(['feature_flag:read']);
+      const current = await h.call('GET', '/api/personal_api_keys/@current/', { key: flagsOnly });
+      assert.equal(current.status, 200, current.raw);
+      assert.deepEqual(current.body.scopes, ['feature_flag:read']);
+      assertDrfError(await h.call('GET', '/api/personal_api_keys/', { key: flagsOnly }), 403, { code: 'permission_denied' });
+
+      // DELETE revokes at once; a second DELETE and unknown ids are 404.
+      const del = await h.call('DELETE', `/api/personal_api_keys/${created.body.id}/`);
+      assert.deepEqual([del.status, del.raw], [204, '']);
+      assert.equal((await h.call('GET', `/api/projects/${p.id}/feature_flags/`, { key: reader })).status, 401);
+      assertDrfError(await h.call('DELETE', `/api/personal_api_keys/${created.body.id}/`), 404, { code: 'not_found' });
+      assertDrfError(await h.call('DELETE', '/api/personal_api_keys/not-a-uuid/'), 404, { code: 'not_found' });
+      assertDrfError(await h.call('PATCH', `/api/personal_api_keys/${rootId}/`, { body: {} }), 405, { code: 'method_not_allowed' });
+    });
+
     test('a project-scoped key cannot create projects', async () => {
       const p = await h.makeProject('Owned');
       const scoped = await h.makeKey(['*'], [p.id]);
