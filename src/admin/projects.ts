@@ -1,7 +1,8 @@
 /**
  * @module admin/projects
  * Projects and personal API keys (spec §8.3): `/api/projects/` (list, create), `/api/projects/:id/`
- * (get; PATCH name and timezone; incl. `@current`), `PATCH /api/projects/:id/rotate_secret_token/`
+ * (get; PATCH name and timezone; DELETE with everything in it; incl. `@current`),
+ * `PATCH /api/projects/:id/rotate_secret_token/`
  * and `/api/personal_api_keys/` (list, create; `:id/` or `@current/` get, DELETE).
  * Secrets are generated here, returned once, and stored only as SHA-256 hashes.
  */
@@ -12,7 +13,7 @@ import { VexilError } from '../errors.ts';
 import type { PersonalApiKeyRow, ProjectRow, Store } from '../store/store.ts';
 import { isKnownScope, keyRoute, projectRoute, requireScope, scopeGranted, visibleProjects } from './auth.ts';
 import { parseWith, requireObject } from './body.ts';
-import { notifyChanged, type AdminDeps } from './deps.ts';
+import { notifyChanged, notifyMembershipChanged, type AdminDeps } from './deps.ts';
 import { limitOffset, paginate } from './pagination.ts';
 import { addResource, methodNotAllowed } from './router.ts';
 import { serializePersonalApiKey, serializeProject } from './serializers.ts';
@@ -128,6 +129,19 @@ export function registerProjectRoutes(app: FastifyInstance, deps: AdminDeps): vo
     return projectJson(store, updated);
   });
 
+  // Everything in the project goes, at once (PostHog deletes in the background). Its tokens stop
+  // working on every node: the snapshot is dropped here and the change notice drops it elsewhere.
+  const remove = projectRoute(store, 'project:write', async (req, reply, { project }) => {
+    if ((req.params as Record<string, string | undefined>).projectId === '@current') {
+      throw new VexilError('VXL_VALIDATION', { message: 'Name the project to delete by its id, not @current.' });
+    }
+    if (!(await store.deleteProject(project.id))) throw new VexilError('VXL_NOT_FOUND');
+    req.log.info({ projectId: project.id }, 'project deleted');
+    await notifyChanged(deps, project.id, req);
+    await notifyMembershipChanged(deps, project.id, req);
+    return reply.code(204).send();
+  });
+
   const rotateSecret = projectRoute(store, 'project:write', async (req, _reply, { project }) => {
     const secret = generateToken('phs');
     await store.setProjectSecretHash(project.id, hashSecret(secret));
@@ -153,7 +167,7 @@ export function registerProjectRoutes(app: FastifyInstance, deps: AdminDeps): vo
   });
 
   addResource(app, '/projects/', { GET: list, POST: create }, keyNotAllowed);
-  addResource(app, '/projects/:projectId/', { GET: retrieve, PATCH: update }, projectNotAllowed);
+  addResource(app, '/projects/:projectId/', { GET: retrieve, PATCH: update, DELETE: remove }, projectNotAllowed);
   addResource(app, '/projects/:projectId/rotate_secret_token/', { PATCH: rotateSecret }, projectNotAllowed);
   const listKeys = keyRoute(store, 'personal_api_key:read', async (_req, _reply, { key }) =>
     (await store.listPersonalApiKeys()).filter((k) => manages(key, k)).map((k) => serializePersonalApiKey(k, null)),

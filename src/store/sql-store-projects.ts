@@ -3,7 +3,7 @@
  * Projects, their secret-token hashes and personal API keys.
  */
 import type { PersonalApiKeyRow, ProjectRow } from './store.ts';
-import { isUuid, type SqlClient, type SqlDriver } from './sql-client.ts';
+import { isUuid, withTransaction, type SqlClient, type SqlDriver } from './sql-client.ts';
 import { KEY_COLUMNS, PROJECT_COLUMNS, toPersonalApiKey, toProject } from './sql-rows.ts';
 
 /** Inserts a project; its revision starts at 1. */
@@ -38,6 +38,17 @@ export async function getProject(db: SqlClient, id: number): Promise<ProjectRow 
   if (!Number.isSafeInteger(id) || id <= 0 || id > 2 ** 31 - 1) return null;
   const [row] = await db.query(`SELECT ${PROJECT_COLUMNS} FROM projects WHERE id = $1`, [id]);
   return row ? toProject(row) : null;
+}
+
+export async function deleteProject(db: SqlDriver, id: number): Promise<boolean> {
+  if (!Number.isSafeInteger(id) || id <= 0 || id > 2 ** 31 - 1) return false;
+  return withTransaction(db, async (tx) => {
+    // Persons carry no foreign key to their project (the hot lookup tables stay lean); their
+    // distinct ids, memberships and overrides go with them. Everything else cascades from the project.
+    await tx.query('DELETE FROM persons WHERE project_id = $1', [id]);
+    const rows = await tx.query('DELETE FROM projects WHERE id = $1 RETURNING id', [id]);
+    return rows.length > 0;
+  });
 }
 
 export async function getProjectByApiToken(db: SqlClient, apiToken: string): Promise<ProjectRow | null> {

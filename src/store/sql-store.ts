@@ -61,6 +61,7 @@ export class SqlStore implements Store {
   listProjects = () => projects.listProjects(this.#db);
   updateProject = (...a: P<'updateProject'>) => projects.updateProject(this.#db, ...a);
   getProject = (...a: P<'getProject'>) => projects.getProject(this.#db, ...a);
+  deleteProject = (...a: P<'deleteProject'>) => projects.deleteProject(this.#db, ...a);
   getProjectByApiToken = (...a: P<'getProjectByApiToken'>) => projects.getProjectByApiToken(this.#db, ...a);
   getProjectSecretHashes = (...a: P<'getProjectSecretHashes'>) => projects.getProjectSecretHashes(this.#db, ...a);
   setProjectSecretHash = (...a: P<'setProjectSecretHash'>) => projects.setProjectSecretHash(this.#db, ...a);

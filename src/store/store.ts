@@ -194,6 +194,8 @@ export interface Store {
   /** Renames and/or moves the project to another time zone; bumps its revision. null if absent. */
   updateProject(id: number, patch: { name?: string; timezone?: string }): Promise<ProjectRow | null>;
   getProject(id: number): Promise<ProjectRow | null>;
+  /** Deletes the project and everything in it (flags, cohorts, persons, groups, overrides, activity); false when there is none. */
+  deleteProject(id: number): Promise<boolean>;
   getProjectByApiToken(apiToken: string): Promise<ProjectRow | null>;
   /** The project's secret token hash (primary and backup), for `phs_…` authentication. */
   getProjectSecretHashes(projectId: number): Promise<string[]>;

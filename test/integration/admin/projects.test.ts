@@ -125,9 +125,30 @@ for (const kind of STORE_KINDS) {
       assertDrfError(await h.call('GET', `/api/projects/${p.id}/rotate_secret_token/`), 405, { code: 'method_not_allowed' });
     });
 
+    test('DELETE /api/projects/:id/ removes the project and its data: 204, then 404; @current and keys without access are refused', async () => {
+      const p = await h.makeProject('Doomed');
+      const other = await h.makeProject('Kept');
+      assert.equal((await h.call('POST', `/api/projects/${p.id}/feature_flags/`, { body: { key: 'f', filters: { groups: [{ properties: [], rollout_percentage: 100 }] } } })).status, 201);
+      await h.db.store.applyPersonUpdates(p.id, [{ distinctId: 'u', set: { a: 1 } }]);
+      const readOnly = await h.makeKey(['project:read']);
+      assertDrfError(await h.call('DELETE', `/api/projects/${p.id}/`, { key: readOnly }), 403, { detail: "API key missing required scope 'project:write'" });
+      const elsewhere = await h.makeKey(['*'], [other.id]);
+      assertDrfError(await h.call('DELETE', `/api/projects/${p.id}/`, { key: elsewhere }), 404, { code: 'not_found' });
+      assertDrfError(await h.call('DELETE', '/api/projects/@current/'), 400, { detail: 'by its id' });
+      const before = h.notices.length;
+      const res = await h.call('DELETE', `/api/projects/${p.id}/`);
+      assert.deepEqual([res.status, res.raw], [204, '']);
+      assert.deepEqual(h.notices.slice(before), [p.id], 'snapshots are told, so every node drops it');
+      assertDrfError(await h.call('GET', `/api/projects/${p.id}/`), 404, { code: 'not_found' });
+      assertDrfError(await h.call('GET', `/api/projects/${p.id}/feature_flags/`), 404, { code: 'not_found' });
+      assertDrfError(await h.call('DELETE', `/api/projects/${p.id}/`), 404, { code: 'not_found' });
+      assert.equal(await h.db.store.getPersonByDistinctId(p.id, 'u'), null);
+      assert.equal((await h.call('GET', `/api/projects/${other.id}/`)).status, 200);
+    });
+
     test('unsupported project methods are 405', async () => {
       const p = await h.makeProject('Fixed');
-      for (const method of ['DELETE', 'PUT']) {
+      for (const method of ['PUT']) {
         assertDrfError(await h.call(method, `/api/projects/${p.id}/`, { body: {} }), 405, { code: 'method_not_allowed', detail: `Method "${method}" not allowed.` });
       }
     });

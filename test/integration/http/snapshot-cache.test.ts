@@ -58,6 +58,31 @@ describe('snapshot cache', () => {
     }
   });
 
+  test('a deleted project is dropped on the node that deleted it and, through Redis, on the others', async () => {
+    const doomed = await createProject(ts.store, 'to delete');
+    const busA = await RedisChangeBus.open({ url: REDIS_URL, channel, log: silent });
+    const busB = await RedisChangeBus.open({ url: REDIS_URL, channel, log: silent });
+    const a = new SnapshotCache({ store: ts.store, bus: busA, log: silent, pollIntervalMs: 0 });
+    const b = new SnapshotCache({ store: ts.store, bus: busB, log: silent, pollIntervalMs: 0 });
+    a.start();
+    b.start();
+    try {
+      assert.ok(await a.resolveToken(doomed.token));
+      assert.ok(await b.resolveToken(doomed.token));
+      assert.equal(await ts.store.deleteProject(doomed.id), true);
+      await a.refresh(doomed.id);
+      assert.equal(a.peekToken(doomed.token), undefined, 'the deleting node stops serving it at once');
+      assert.equal(await a.resolveToken(doomed.token), null);
+      await until('node B to drop it', () => b.peekToken(doomed.token) === undefined);
+      assert.equal(await b.resolveToken(doomed.token), null);
+    } finally {
+      a.stop();
+      b.stop();
+      await busA.close();
+      await busB.close();
+    }
+  });
+
   test('the memory bus delivers to every cache in the process', async () => {
     const bus = new MemoryChangeBus();
     const a = new SnapshotCache({ store: ts.store, bus, log: silent, pollIntervalMs: 0 });

@@ -31,6 +31,32 @@ export function projectContract(ctx: ContractContext): void {
       assert.equal(await ctx.store().getProjectByApiToken('phc_nope'), null);
     });
 
+    it('deletes a project with everything in it, and nothing of another project', async () => {
+      const mk = () => ctx.store().createProject({ name: 'doomed', apiToken: `phc_${hex()}`, secretTokenHash: hex() });
+      const [doomed, kept] = [await mk(), await mk()];
+      for (const p of [doomed, kept]) {
+        await ctx.store().createFlag(p.id, { key: 'f', filters: { groups: [{ properties: [], rollout_percentage: 100 }] } }, 'x');
+        const cohort = await ctx.store().createCohort(p.id, { name: 's', isStatic: true }, 'x');
+        await ctx.store().applyPersonUpdates(p.id, [{ distinctId: 'u', set: { a: 1 } }]);
+        await ctx.store().addStaticCohortMembers(p.id, cohort.id, { distinctIds: ['u'] });
+        await ctx.store().writeHashKeyOverrides(p.id, ['u'], 'anon', ['f']);
+        const index = await ctx.store().ensureGroupTypeIndex(p.id, 'company');
+        await ctx.store().upsertGroup(p.id, index!, 'acme', { plan: 'pro' });
+      }
+      assert.equal(await ctx.store().deleteProject(doomed.id), true);
+      assert.equal(await ctx.store().deleteProject(doomed.id), false);
+      assert.equal(await ctx.store().deleteProject(-1), false);
+      assert.equal(await ctx.store().getProject(doomed.id), null);
+      assert.equal(await ctx.store().loadProjectDefinitions(doomed.id), null);
+      assert.equal(await ctx.store().getPersonByDistinctId(doomed.id, 'u'), null);
+      assert.equal(await ctx.store().getGroup(doomed.id, 0, 'acme'), null);
+      const gone = await ctx.store().loadEvaluationData({ projectId: doomed.id, distinctId: 'u', groups: [{ groupTypeIndex: 0, groupKey: 'acme' }], overrideDistinctIds: ['u'] });
+      assert.deepEqual([gone.personProperties, gone.staticCohortIds, gone.groupProperties.size, gone.hashKeyOverrides.size], [null, [], 0, 0]);
+      const still = await ctx.store().loadEvaluationData({ projectId: kept.id, distinctId: 'u', groups: [{ groupTypeIndex: 0, groupKey: 'acme' }], overrideDistinctIds: ['u'] });
+      assert.deepEqual([still.personProperties, still.staticCohortIds.length, still.groupProperties.size, still.hashKeyOverrides.get('f')], [{ a: 1 }, 1, 1, 'anon']);
+      assert.equal((await ctx.store().loadProjectDefinitions(kept.id))?.flags.length, 1);
+    });
+
     it('refuses a second project with the same api token', async () => {
       const token = `phc_${hex()}`;
       await ctx.store().createProject({ name: 'a', apiToken: token, secretTokenHash: hex() });
