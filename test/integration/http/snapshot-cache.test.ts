@@ -34,7 +34,8 @@ describe('snapshot cache', () => {
   });
   after(async () => ts.cleanup());
 
-  test('two nodes on one Redis: a change published by one rebuilds the other', async () => {
+  /** Two caches, each on its own Redis connection to one channel, as two nodes are. */
+  async function withTwoNodes(run: (a: SnapshotCache, b: SnapshotCache) => Promise<void>): Promise<void> {
     const busA = await RedisChangeBus.open({ url: REDIS_URL, channel, log: silent });
     const busB = await RedisChangeBus.open({ url: REDIS_URL, channel, log: silent });
     const a = new SnapshotCache({ store: ts.store, bus: busA, log: silent, pollIntervalMs: 0 });
@@ -42,6 +43,17 @@ describe('snapshot cache', () => {
     a.start();
     b.start();
     try {
+      await run(a, b);
+    } finally {
+      a.stop();
+      b.stop();
+      await busA.close();
+      await busB.close();
+    }
+  }
+
+  test('two nodes on one Redis: a change published by one rebuilds the other', async () => {
+    await withTwoNodes(async (a, b) => {
       const before = await b.resolveToken(project.token);
       assert.ok(before);
       assert.equal(before.snapshot.flags.length, 0);
@@ -50,23 +62,12 @@ describe('snapshot cache', () => {
       assert.equal(a.peekToken(project.token)!.snapshot.flags.length, 1, 'the writing node serves the change at once');
       await until('node B to rebuild', () => b.peekToken(project.token)!.snapshot.flags.length === 1);
       assert.ok(b.peekToken(project.token)!.revision > before.revision);
-    } finally {
-      a.stop();
-      b.stop();
-      await busA.close();
-      await busB.close();
-    }
+    });
   });
 
   test('a deleted project is dropped on the node that deleted it and, through Redis, on the others', async () => {
     const doomed = await createProject(ts.store, 'to delete');
-    const busA = await RedisChangeBus.open({ url: REDIS_URL, channel, log: silent });
-    const busB = await RedisChangeBus.open({ url: REDIS_URL, channel, log: silent });
-    const a = new SnapshotCache({ store: ts.store, bus: busA, log: silent, pollIntervalMs: 0 });
-    const b = new SnapshotCache({ store: ts.store, bus: busB, log: silent, pollIntervalMs: 0 });
-    a.start();
-    b.start();
-    try {
+    await withTwoNodes(async (a, b) => {
       assert.ok(await a.resolveToken(doomed.token));
       assert.ok(await b.resolveToken(doomed.token));
       assert.equal(await ts.store.deleteProject(doomed.id), true);
@@ -75,12 +76,7 @@ describe('snapshot cache', () => {
       assert.equal(await a.resolveToken(doomed.token), null);
       await until('node B to drop it', () => b.peekToken(doomed.token) === undefined);
       assert.equal(await b.resolveToken(doomed.token), null);
-    } finally {
-      a.stop();
-      b.stop();
-      await busA.close();
-      await busB.close();
-    }
+    });
   });
 
   test('the memory bus delivers to every cache in the process', async () => {
