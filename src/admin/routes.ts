@@ -7,6 +7,7 @@
 import multipart from '@fastify/multipart';
 import type { FastifyInstance } from 'fastify';
 import { VexilError } from '../errors.ts';
+import { authenticate } from './auth.ts';
 import { parseJsonBody } from './body.ts';
 import { registerCohortRoutes } from './cohorts.ts';
 import type { AdminDeps } from './deps.ts';
@@ -43,6 +44,11 @@ export async function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps)
         } catch (err) {
           done(err as Error, undefined);
         }
+      });
+      // A form is read only for a valid personal key (this hook runs before the multipart
+      // plugin's): otherwise anyone could make the server buffer a 50 MiB upload.
+      api.addHook('preValidation', async (req) => {
+        if (String(req.headers['content-type'] ?? '').toLowerCase().startsWith('multipart/')) await authenticate(deps.store, req.headers.authorization);
       });
       // Fields and the one file land in req.body (files as Buffers); limits bound the whole form.
       await api.register(multipart, {

@@ -6,7 +6,7 @@
  */
 import { gunzipSync } from 'node:zlib';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { projectRoute, type ProjectContext, type Scope } from '../admin/auth.ts';
+import { authenticate, projectRoute, type ProjectContext, type Scope } from '../admin/auth.ts';
 import { adminErrorHandler } from '../admin/error-handler.ts';
 import { absoluteUrl, limitOffset } from '../admin/pagination.ts';
 import { VexilError } from '../errors.ts';
@@ -149,6 +149,11 @@ export async function registerPersonRoutes(app: FastifyInstance, deps: PersonRou
   const bodyLimit = deps.bulkBodyLimitBytes ?? DEFAULT_BULK_BODY_LIMIT_BYTES;
   await app.register(async (scope) => {
     scope.setErrorHandler(adminErrorHandler);
+    // Bodies here may be up to 100 MiB: only a valid personal key gets one read (onRequest runs
+    // before the body parser; the handler checks the scope and project as on every route).
+    scope.addHook('onRequest', async (req) => {
+      if (req.method === 'POST') await authenticate(store, req.headers.authorization);
+    });
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, (_req, body, done) => done(null, body));
     const route = (method: 'GET' | 'POST' | 'DELETE', rest: string, scopeName: Scope, handler: (req: FastifyRequest, reply: FastifyReply, ctx: ProjectContext) => Promise<unknown>) => {

@@ -109,6 +109,17 @@ for (const kind of STORE_KINDS) {
       assertDrfError(await send('PATCH', `${P}/${dynamic.body.id}/`, await form({}, 'ann\n')), 400, { attr: 'csv' });
     });
 
+    test('an upload without a valid personal key is refused before its body is read', async () => {
+      const body = await form({ name: 'anon', is_static: 'true' }, 'ann\n');
+      for (const authorization of [undefined, 'Bearer phx_not_a_real_key_0000000000000000000']) {
+        const res = await h.app.inject({ method: 'POST', url: `${P}/`, payload: body.payload, headers: { 'content-type': body.contentType, ...(authorization ? { authorization } : {}) } });
+        assert.equal(res.statusCode, 401, res.body);
+      }
+      // Not even a malformed form gets read (401, not a parse error).
+      const malformed = await h.app.inject({ method: 'POST', url: `${P}/`, payload: 'garbage', headers: { 'content-type': 'multipart/form-data; boundary=XYZ' } });
+      assert.equal(malformed.statusCode, 401, malformed.body);
+    });
+
     test('a multipart form without a CSV is read like the JSON body; other media types stay 415', async () => {
       const res = await send('POST', `${P}/`, await form({ name: 'plain form', is_static: 'true', description: 'from a form' }));
       assert.equal(res.status, 201, res.raw);

@@ -159,6 +159,16 @@ for (const kind of STORE_KINDS) {
       assert.ok(t.notices.persons.some((n) => n.projectId === t.a.id && n.distinctIds.includes('bulk-1')));
     });
 
+    test('bulk import without a valid personal key is refused before its body is read', async () => {
+      const payload = JSON.stringify([{ distinct_id: 'never' }]);
+      for (const authorization of [undefined, 'Bearer phx_not_a_real_key_0000000000000000000', `Bearer ${t.a.token}`]) {
+        const res = await t.app.inject({ method: 'POST', url: `/api/projects/${t.a.id}/persons/bulk/`, payload, headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) } });
+        assert.equal(res.statusCode, 401, res.body);
+        assert.ok(json(res).detail, res.body);
+      }
+      assert.equal(await propsOf(t, t.a.id, 'never'), null);
+    });
+
     test('bulk import validates every row first: one bad row imports nothing and names the line', async () => {
       const post = (payload: string) =>
         t.app.inject({ method: 'POST', url: `/api/projects/${t.a.id}/persons/bulk/`, headers: { ...auth(), 'content-type': 'application/json' }, payload });
