@@ -51,10 +51,6 @@ async function projectJson(store: Store, project: ProjectRow, secret: string | n
   return serializeProject(project, await store.getGroupTypeMapping(project.id), secret);
 }
 
-/**
- * A key may only mint keys it could itself act as: every requested scope must be granted to it,
- * and a project-scoped key may only mint keys scoped to a subset of its projects.
- */
 /** The first scope of `scopes` that `requester` does not hold itself (`*` only from `*`). */
 function scopeBeyond(requester: PersonalApiKeyRow, scopes: readonly string[]): string | undefined {
   return scopes.find((scope) => !(scope === '*' ? requester.scopes.includes('*') : scopeGranted(requester.scopes, scope)));
@@ -65,6 +61,10 @@ function projectsWithin(requester: PersonalApiKeyRow, projects: readonly number[
   return requester.scopedProjects === null || (projects !== null && projects.every((id) => requester.scopedProjects!.includes(id)));
 }
 
+/**
+ * A key may only mint keys it could itself act as: every requested scope must be granted to it,
+ * and a project-scoped key may only mint keys scoped to a subset of its projects.
+ */
 function checkNoEscalation(requester: PersonalApiKeyRow, scopes: readonly string[], projects: readonly number[] | null): void {
   const denied = (message: string) => new VexilError('VXL_PERMISSION_DENIED', { message });
   const beyond = scopeBeyond(requester, scopes);
@@ -166,9 +166,6 @@ export function registerProjectRoutes(app: FastifyInstance, deps: AdminDeps): vo
     return serializePersonalApiKey(row, value);
   });
 
-  addResource(app, '/projects/', { GET: list, POST: create }, keyNotAllowed);
-  addResource(app, '/projects/:projectId/', { GET: retrieve, PATCH: update, DELETE: remove }, projectNotAllowed);
-  addResource(app, '/projects/:projectId/rotate_secret_token/', { PATCH: rotateSecret }, projectNotAllowed);
   const listKeys = keyRoute(store, 'personal_api_key:read', async (_req, _reply, { key }) =>
     (await store.listPersonalApiKeys()).filter((k) => manages(key, k)).map((k) => serializePersonalApiKey(k, null)),
   );
@@ -195,6 +192,9 @@ export function registerProjectRoutes(app: FastifyInstance, deps: AdminDeps): vo
     return reply.code(204).send();
   });
 
+  addResource(app, '/projects/', { GET: list, POST: create }, keyNotAllowed);
+  addResource(app, '/projects/:projectId/', { GET: retrieve, PATCH: update, DELETE: remove }, projectNotAllowed);
+  addResource(app, '/projects/:projectId/rotate_secret_token/', { PATCH: rotateSecret }, projectNotAllowed);
   addResource(app, '/personal_api_keys/', { GET: listKeys, POST: createKey }, keyNotAllowed);
   addResource(app, '/personal_api_keys/:keyId/', { GET: retrieveKey, DELETE: deleteKey }, keyNotAllowed);
 }
