@@ -46,15 +46,15 @@ export function absoluteUrl(req: FastifyRequest, replace: Record<string, string 
   return url.toString();
 }
 
+/** DRF's `next` and `previous` links of the page at `offset`. */
+export function pageLinks(req: FastifyRequest, limit: number, offset: number, hasNext: boolean): { next: string | null; previous: string | null } {
+  const next = hasNext ? absoluteUrl(req, { limit: String(limit), offset: String(offset + limit) }) : null;
+  // DRF drops `offset` entirely when the previous page starts at 0.
+  const previous = offset > 0 ? absoluteUrl(req, { limit: String(limit), offset: offset - limit <= 0 ? null : String(offset - limit) }) : null;
+  return { next, previous };
+}
+
 /** Wraps one page of rows the way DRF's LimitOffsetPagination does. */
 export function paginate<T>(req: FastifyRequest, count: number, limit: number, offset: number, results: T[]): Page<T> {
-  const next = offset + limit < count ? absoluteUrl(req, { limit: String(limit), offset: String(offset + limit) }) : null;
-  let previous: string | null = null;
-  if (offset > 0) {
-    // DRF drops `offset` entirely when the previous page starts at 0.
-    previous = offset - limit <= 0
-      ? absoluteUrl(req, { limit: String(limit), offset: null })
-      : absoluteUrl(req, { limit: String(limit), offset: String(offset - limit) });
-  }
-  return { count, next, previous, results };
+  return { count, ...pageLinks(req, limit, offset, offset + limit < count), results };
 }

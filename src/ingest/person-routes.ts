@@ -8,7 +8,7 @@ import { gunzipSync } from 'node:zlib';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { authenticate, projectRoute, type ProjectContext, type Scope } from '../admin/auth.ts';
 import { adminErrorHandler } from '../admin/error-handler.ts';
-import { absoluteUrl, limitOffset } from '../admin/pagination.ts';
+import { limitOffset, pageLinks } from '../admin/pagination.ts';
 import { VexilError } from '../errors.ts';
 import type { GroupRow, PersonRow, Store } from '../store/store.ts';
 import { expandDistinctIds } from './person-ids.ts';
@@ -80,11 +80,7 @@ async function listPersons(req: FastifyRequest, store: Store, projectId: number)
   const { limit, offset } = limitOffset(req);
   // One row more than the page tells whether there is a next page, without counting them all.
   const rows = await store.listPersons(projectId, { limit: limit + 1, offset, email: optionalString(req, 'email'), search: optionalString(req, 'search') });
-  const results = rows.slice(0, limit).map(serializePerson);
-  const next = rows.length > limit ? absoluteUrl(req, { limit: String(limit), offset: String(offset + limit) }) : null;
-  let previous: string | null = null;
-  if (offset > 0) previous = absoluteUrl(req, { limit: String(limit), offset: offset - limit <= 0 ? null : String(offset - limit) });
-  return { next, previous, results };
+  return { ...pageLinks(req, limit, offset, rows.length > limit), results: rows.slice(0, limit).map(serializePerson) };
 }
 
 function groupQuery(req: FastifyRequest): { index: number; key: string } {
