@@ -130,6 +130,13 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
   };
 }
 
+/** One line of a metric's exposition, in the shape prom-client's registry formats. */
+interface ExposedValue {
+  labels: Record<string, string | number>;
+  value: number;
+  metricName: string;
+}
+
 /** One route's series of a RouteHistogram: counts per bucket (the last is +Inf), sum and count. */
 export class RouteSeries {
   readonly counts: Float64Array;
@@ -178,8 +185,8 @@ export class RouteHistogram {
     return s;
   }
 
-  async get(): Promise<{ name: string; help: string; type: 'histogram'; aggregator: 'sum'; values: Array<{ labels: Record<string, string | number>; value: number; metricName: string }> }> {
-    const values: Array<{ labels: Record<string, string | number>; value: number; metricName: string }> = [];
+  async get(): Promise<{ name: string; help: string; type: 'histogram'; aggregator: 'sum'; values: ExposedValue[] }> {
+    const values: ExposedValue[] = [];
     for (const [route, s] of this.#series) {
       let cumulative = 0;
       for (let i = 0; i < this.bounds.length; i++) {
