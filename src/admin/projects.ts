@@ -174,8 +174,8 @@ export function registerProjectRoutes(app: FastifyInstance, deps: AdminDeps): vo
   const managedKey = async (req: FastifyRequest, requester: PersonalApiKeyRow): Promise<PersonalApiKeyRow> => {
     const id = (req.params as Record<string, string | undefined>).keyId ?? '';
     if (id === '@current') return requester;
-    const found = (await store.listPersonalApiKeys()).find((k) => k.id === id);
-    if (found === undefined || !manages(requester, found)) throw new VexilError('VXL_NOT_FOUND');
+    const found = await store.getPersonalApiKey(id);
+    if (found === null || !manages(requester, found)) throw new VexilError('VXL_NOT_FOUND');
     return found;
   };
 

@@ -113,6 +113,12 @@ export async function listPersonalApiKeys(db: SqlClient): Promise<PersonalApiKey
   return rows.map(toPersonalApiKey);
 }
 
+export async function getPersonalApiKey(db: SqlClient, id: string): Promise<PersonalApiKeyRow | null> {
+  if (!isUuid(id)) return null;
+  const [row] = await db.query(`SELECT ${KEY_COLUMNS} FROM personal_api_keys WHERE id = $1`, [id]);
+  return row ? toPersonalApiKey(row) : null;
+}
+
 export async function deletePersonalApiKey(db: SqlClient, id: string): Promise<boolean> {
   if (!isUuid(id)) return false;
   const rows = await db.query('DELETE FROM personal_api_keys WHERE id = $1 RETURNING id', [id]);

@@ -70,6 +70,7 @@ export class SqlStore implements Store {
   getPersonalApiKeyByHash = (...a: P<'getPersonalApiKeyByHash'>) => projects.getPersonalApiKeyByHash(this.#db, ...a);
   countPersonalApiKeys = () => projects.countPersonalApiKeys(this.#db);
   listPersonalApiKeys = () => projects.listPersonalApiKeys(this.#db);
+  getPersonalApiKey = (...a: P<'getPersonalApiKey'>) => projects.getPersonalApiKey(this.#db, ...a);
   deletePersonalApiKey = (...a: P<'deletePersonalApiKey'>) => projects.deletePersonalApiKey(this.#db, ...a);
   markPersonalApiKeyUsed = (...a: P<'markPersonalApiKeyUsed'>) => projects.markPersonalApiKeyUsed(this.#db, ...a);
   provisionFirstProject = (...a: P<'provisionFirstProject'>) => projects.provisionFirstProject(this.#db, ...a);

@@ -205,6 +205,8 @@ export interface Store {
   ensurePersonalApiKey(input: { label: string; keyHash: string; scopes: string[]; maskValue?: string | null }): Promise<PersonalApiKeyRow>;
   /** Every personal API key, newest first. */
   listPersonalApiKeys(): Promise<PersonalApiKeyRow[]>;
+  /** One key by id; null when there is none (or the id is not a UUID). */
+  getPersonalApiKey(id: string): Promise<PersonalApiKeyRow | null>;
   /** Deletes a key by id; false when there is none (or the id is not a UUID). */
   deletePersonalApiKey(id: string): Promise<boolean>;
   getPersonalApiKeyByHash(keyHash: string): Promise<PersonalApiKeyRow | null>;

@@ -85,6 +85,20 @@ export function projectContract(ctx: ContractContext): void {
       await assert.rejects(ctx.store().createPersonalApiKey({ label: 'dup', keyHash: hash, scopes: [], scopedProjects: null }));
     });
 
+    it('lists keys newest first, reads one by id with its mask, and deletes it', async () => {
+      const k = await ctx.store().createPersonalApiKey({ label: 'masked', keyHash: hex(), scopes: ['*'], scopedProjects: null, maskValue: 'phx_...abcd' });
+      assert.equal(k.maskValue, 'phx_...abcd');
+      assert.deepEqual(await ctx.store().getPersonalApiKey(k.id), k);
+      assert.equal(await ctx.store().getPersonalApiKey('not-a-uuid'), null);
+      const all = await ctx.store().listPersonalApiKeys();
+      assert.deepEqual(all[0], k, 'the newest key comes first');
+      assert.equal(await ctx.store().deletePersonalApiKey(k.id), true);
+      assert.equal(await ctx.store().deletePersonalApiKey(k.id), false);
+      assert.equal(await ctx.store().deletePersonalApiKey('not-a-uuid'), false);
+      assert.equal(await ctx.store().getPersonalApiKey(k.id), null);
+      assert.equal((await ctx.store().listPersonalApiKeys()).length, all.length - 1);
+    });
+
     it('ensures a bootstrap key idempotently, also under concurrent calls', async () => {
       const hash = hex();
       const input = { label: 'bootstrap', keyHash: hash, scopes: ['*'] };
