@@ -24,6 +24,7 @@ export interface FlagsFastPathDeps {
   log: FastifyBaseLogger;
 }
 
+const JSON_TYPE = 'application/json; charset=utf-8';
 const PATHS: ReadonlySet<string> = new Set(['/flags', '/flags/', '/decide', '/decide/']);
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -97,15 +98,17 @@ function queryOf(url: string, q: number, decide: boolean): FlagsQuery {
 export function createFlagsFastPath(deps: FlagsFastPathDeps): (req: IncomingMessage, res: ServerResponse) => boolean {
   const limit = deps.errors.bodyLimitBytes;
   const outbox = new Outbox();
-  const send = (res: ServerResponse, route: string, started: number, status: number, contentType: string, body: string | Buffer) => {
+  const send = (res: ServerResponse, route: string, id: string, started: number, status: number, contentType: string, body: string | Buffer) => {
     const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
-    res.writeHead(status, { 'content-type': contentType, 'content-length': bytes.length });
+    // All headers in writeHead's object: without an earlier setHeader (CORS, connection: close),
+    // Node takes that object as is instead of validating each header again into its own map.
+    res.writeHead(status, { 'content-type': contentType, 'content-length': bytes.length, 'x-request-id': id });
     outbox.add(res, bytes);
     deps.recordRequest(route, 'POST', status, (performance.now() - started) / 1000);
   };
   const fail = (res: ServerResponse, route: string, url: string, id: string, started: number, err: unknown) => {
     const r = renderError(err, url, deps.log, id, deps.errors);
-    send(res, route, started, r.status, r.contentType, r.body);
+    send(res, route, id, started, r.status, r.contentType, r.body);
   };
 
   return (req, res) => {
@@ -117,7 +120,6 @@ export function createFlagsFastPath(deps: FlagsFastPathDeps): (req: IncomingMess
 
     const started = performance.now();
     const id = requestIdOf(req.headers['x-request-id']);
-    res.setHeader('x-request-id', id);
     const origin = req.headers.origin;
     if (origin !== undefined) {
       // Permissive CORS like PostHog's flag service (spec §1), as buildServer's onRequest hook.
@@ -154,17 +156,20 @@ export function createFlagsFastPath(deps: FlagsFastPathDeps): (req: IncomingMess
       if (rejected) return;
       const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
       const decide = route.startsWith('/decide');
-      let query;
+      let answer;
       try {
-        query = queryOf(url, q, decide);
+        const query = queryOf(url, q, decide);
+        answer = evaluatePost(deps.flags, { id, headers: req.headers, body: size === 0 ? undefined : body, log: deps.log }, query);
       } catch (err) {
         fail(res, route, url, id, started, err);
         return;
       }
-      evaluatePost(deps.flags, { id, headers: req.headers, body: size === 0 ? undefined : body, log: deps.log }, query).then(
-        (json) => send(res, route, started, 200, 'application/json; charset=utf-8', json),
-        (err: unknown) => fail(res, route, url, id, started, err),
-      );
+      if (answer instanceof Promise) {
+        answer.then(
+          (json) => send(res, route, id, started, 200, JSON_TYPE, json),
+          (err: unknown) => fail(res, route, url, id, started, err),
+        );
+      } else send(res, route, id, started, 200, JSON_TYPE, answer);
     });
     return true;
   };

@@ -124,15 +124,17 @@ function groupQuery(entry: ProjectEntry, groups: Record<string, unknown>): { gro
 
 /**
  * Evaluates the request's flags against the project's snapshot. Never throws for store
- * failures; they become failed flags and `errors: true`.
+ * failures; they become failed flags and `errors: true`. Returns the answer itself when the
+ * request's own data decides every flag (the common case: no promise, no microtask), and a
+ * promise only when stored data must be read or continuity overrides written.
  */
-export async function evaluateRequest(
+export function evaluateRequest(
   deps: EvaluateDeps,
   entry: ProjectEntry,
   body: FlagsBody,
   distinctId: string,
   opts: RequestOptions,
-): Promise<RequestEvaluation> {
+): RequestEvaluation | Promise<RequestEvaluation> {
   const { snapshot } = entry;
   let flagKeys = body.flagKeys;
   if (opts.onlySurveyFlags) {
@@ -163,7 +165,21 @@ export async function evaluateRequest(
     return finish(first.flags, opts.onlySurveyFlags);
   }
   hotCounters(deps.metrics).fromStore.inc();
+  return evaluateWithStoredData(deps, entry, body, distinctId, opts, base, first, writeOverrides);
+}
 
+/** The second pass: writes continuity overrides if asked, loads stored data, evaluates again. */
+async function evaluateWithStoredData(
+  deps: EvaluateDeps,
+  entry: ProjectEntry,
+  body: FlagsBody,
+  distinctId: string,
+  opts: RequestOptions,
+  base: EvaluationContext,
+  first: EvaluationResult,
+  writeOverrides: boolean,
+): Promise<RequestEvaluation> {
+  const { snapshot } = entry;
   const projectId = entry.project.id;
   let overridesFailed = false;
   if (writeOverrides) {

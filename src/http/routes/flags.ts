@@ -14,10 +14,10 @@ import type { Store } from '../../store/store.ts';
 import type { Metrics } from '../../metrics.ts';
 import { decodeFlagsBody, type DecodeLimits } from '../decode/flags-body.ts';
 import { parseFlagsQuery, type FlagsQuery } from '../flags/flags-query.ts';
-import { readFlagsBody } from '../flags/flags-body.ts';
+import { readFlagsBody, type FlagsBody } from '../flags/flags-body.ts';
 import { detectRuntime } from '../flags/runtime.ts';
-import { evaluateRequest } from '../flags/evaluate-request.ts';
-import { configFragment, serializeEmpty, serializeFlags } from '../flags/serialize.ts';
+import { evaluateRequest, type RequestEvaluation } from '../flags/evaluate-request.ts';
+import { configFragment, serializeEmpty, serializeFlags, type ResponseMeta } from '../flags/serialize.ts';
 import type { RateLimiter } from '../rate-limit.ts';
 import { hotCounters } from '../hot-metrics.ts';
 
@@ -60,8 +60,12 @@ function header(request: FlagsPostRequest, name: string): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
-/** Decodes, authenticates, evaluates and serializes one POST; throws VexilError for bad requests. */
-export async function evaluatePost(deps: FlagsRouteDeps, request: FlagsPostRequest, query: FlagsQuery): Promise<string | Buffer> {
+/**
+ * Decodes, authenticates, evaluates and serializes one POST; throws VexilError for bad requests.
+ * Synchronous when the token is cached and the request's own data decides every flag (the hot
+ * path: no promise per request); a promise when the store must be asked. Callers handle both.
+ */
+export function evaluatePost(deps: FlagsRouteDeps, request: FlagsPostRequest, query: FlagsQuery): string | Buffer | Promise<string | Buffer> {
   const decoded = decodeFlagsBody(
     {
       body: Buffer.isBuffer(request.body) ? request.body : undefined,
@@ -74,27 +78,39 @@ export async function evaluatePost(deps: FlagsRouteDeps, request: FlagsPostReque
   const body = readFlagsBody(decoded);
   const token = body.token ?? query.token;
   if (token === undefined || token === '') throw new VexilError('VXL_TOKEN_MISSING');
-  let entry = deps.snapshots.peekToken(token);
-  if (!entry) {
-    try {
-      entry = (await deps.snapshots.resolveToken(token)) ?? undefined;
-    } catch (err) {
-      throw new VexilError('VXL_STORE_UNAVAILABLE', { cause: err });
-    }
-    if (!entry) throw new VexilError('VXL_TOKEN_INVALID');
+  const entry = deps.snapshots.peekToken(token);
+  if (entry) return evaluateFor(deps, request, query, body, entry);
+  return resolveEntry(deps, token).then((resolved) => evaluateFor(deps, request, query, body, resolved));
+}
+
+async function resolveEntry(deps: FlagsRouteDeps, token: string): Promise<ProjectEntry> {
+  let entry;
+  try {
+    entry = await deps.snapshots.resolveToken(token);
+  } catch (err) {
+    throw new VexilError('VXL_STORE_UNAVAILABLE', { cause: err });
   }
+  if (!entry) throw new VexilError('VXL_TOKEN_INVALID');
+  return entry;
+}
+
+function evaluateFor(deps: FlagsRouteDeps, request: FlagsPostRequest, query: FlagsQuery, body: FlagsBody, entry: ProjectEntry): string | Buffer | Promise<string | Buffer> {
   if (deps.rateLimiter && !deps.rateLimiter.take(entry.project.id)) throw new VexilError('VXL_RATE_LIMITED');
   if (body.distinctId === undefined) throw new VexilError('VXL_DISTINCT_ID_MISSING');
 
-  const meta = { requestId: request.id, evaluatedAt: deps.now(), configFragment: extras(entry, query) };
+  const meta: ResponseMeta = { requestId: request.id, evaluatedAt: deps.now(), configFragment: extras(entry, query) };
   if (body.disableFlags) return serializeEmpty(query.shape, meta);
-  const result = await evaluateRequest(deps, entry, body, body.distinctId, {
+  const result = evaluateRequest(deps, entry, body, body.distinctId, {
     runtime: detectRuntime(body.evaluationRuntime, request.headers),
     onlySurveyFlags: query.onlySurveyFlags,
     onlyOverridePersonProperties: query.onlyOverridePersonProperties,
     now: meta.evaluatedAt,
     log: request.log,
   });
+  return result instanceof Promise ? result.then((r) => respond(deps, query, meta, r)) : respond(deps, query, meta, result);
+}
+
+function respond(deps: FlagsRouteDeps, query: FlagsQuery, meta: ResponseMeta, result: RequestEvaluation): string | Buffer {
   let enabled = 0;
   let failedCount = 0;
   for (const f of result.flags) {
