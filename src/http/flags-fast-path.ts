@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyBaseLogger } from 'fastify';
 import { VexilError } from '../errors.ts';
+import { bodyPool } from './body-pool.ts';
 import { renderError, type ErrorHandlerOptions } from './error-handler.ts';
 import { parseFlagsQuery, type FlagsQuery } from './flags/flags-query.ts';
 import { evaluatePost, type FlagsRouteDeps } from './routes/flags.ts';
@@ -60,6 +61,7 @@ class Outbox {
     for (let i = 0; i < responses.length; i++) {
       try {
         responses[i]!.end(bodies[i]);
+        bodyPool.releaseAfterEnd(responses[i]!, bodies[i]!);
       } catch {
         // One response that cannot be written must not leave the rest of the batch unanswered.
         responses[i]!.destroy();

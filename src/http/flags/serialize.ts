@@ -4,6 +4,7 @@
  * string, with the per-project constant parts (config extras) precomputed per snapshot.
  */
 import type { FlagResult } from '../../engine/index.ts';
+import { bodyPool } from '../body-pool.ts';
 import type { ResponseShape } from './flags-query.ts';
 
 /** Per-response values around the flags. */
@@ -82,26 +83,6 @@ function entryV2(f: FlagResult): Buffer {
 const V2_HEAD = Buffer.from('{"flags":{');
 const entryScratch: Buffer[] = [];
 
-/**
- * Response bodies are cut from 1 MiB slabs, as Node's own Buffer pool does for small buffers:
- * a ~12 KB body then costs no allocation of its own (malloc, ArrayBuffer bookkeeping). A slab is
- * never reused, only left behind; it is freed when the last body cut from it is.
- */
-const SLAB_BYTES = 1 << 20;
-let slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
-let slabUsed = 0;
-function bodyBuffer(length: number): Buffer {
-  if (length > SLAB_BYTES / 8) return Buffer.allocUnsafeSlow(length);
-  if (slabUsed + length > SLAB_BYTES) {
-    slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
-    slabUsed = 0;
-  }
-  const out = slab.subarray(slabUsed, slabUsed + length);
-  // Keep the next body 8-byte aligned, as Node's pool does.
-  slabUsed = (slabUsed + length + 7) & ~7;
-  return out;
-}
-
 function flagV2(f: FlagResult): string {
   let s =
     `{"key":${q(f.key)},"enabled":${f.enabled},"variant":${f.variant === null ? 'null' : q(f.variant)},` +
@@ -126,7 +107,7 @@ export function serializeFlags(shape: ResponseShape, flags: readonly FlagResult[
       let length = V2_HEAD.length + end.length;
       for (let i = 0; i < flags.length; i++) length += (entries[i] = entryV2(flags[i]!)).length;
       if (flags.length > 0) length--; // the first entry's comma
-      const out = bodyBuffer(length);
+      const out = bodyPool.take(length);
       V2_HEAD.copy(out, 0);
       let at = V2_HEAD.length;
       for (let i = 0; i < flags.length; i++) at += entries[i]!.copy(out, at, i === 0 ? 1 : 0);

@@ -4,8 +4,9 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { gzipSync } from 'node:zlib';
-import { addFlag, rollout, startTestApp, STORE_KINDS, type TestApp } from './http-helpers.ts';
+import { addFlag, createProject, rollout, startTestApp, STORE_KINDS, type TestApp } from './http-helpers.ts';
 import { mulberry32 } from '../../helpers/rng.ts';
+import { bodyPool } from '../../../src/http/body-pool.ts';
 
 const REQUEST_ID = '0190aaaa-bbbb-7ccc-8ddd-eeeeffff0000';
 
@@ -14,6 +15,20 @@ interface Case {
   url: string;
   body: string | Buffer;
   headers?: Record<string, string>;
+}
+
+/** Complete HTTP answers at the start of `text` (each framed by its content-length). */
+function countAnswers(text: string): number {
+  let n = 0;
+  let at = 0;
+  for (;;) {
+    const headEnd = text.indexOf('\r\n\r\n', at);
+    if (headEnd < 0) return n;
+    const length = Number(/content-length: (\d+)/i.exec(text.slice(at, headEnd))?.[1] ?? 0);
+    if (headEnd + 4 + length > text.length) return n;
+    at = headEnd + 4 + length;
+    n++;
+  }
 }
 
 for (const kind of STORE_KINDS) {
@@ -126,6 +141,63 @@ for (const kind of STORE_KINDS) {
       assert.equal(ids[1], id(1));
       assert.match(heads[2]!, /^200/);
       assert.equal(ids[3], id(2));
+    });
+
+    test('a client that stops reading gets every answer intact while other traffic reuses body memory', async () => {
+      // A project of 40 flags: ~10 KB answers, so a few hundred fill the kernel's socket buffers.
+      const wide = await createProject(t.store, 'wide');
+      for (let f = 0; f < 40; f++) {
+        await addFlag(t, wide.id, `wide-${f}`, f % 2 ? rollout(50) : { groups: [{ properties: [], rollout_percentage: 100 }], multivariate: { variants: [{ key: 'a', rollout_percentage: 50 }, { key: 'b', rollout_percentage: 50 }] } });
+      }
+      const id = (i: number) => `0190bbbb-bbbb-7ccc-8ddd-${i.toString(16).padStart(12, '0')}`;
+      const body = (i: number) => JSON.stringify({ token: wide.token, distinct_id: `slow${i}` });
+      const request = (i: number) => `POST /flags?v=2 HTTP/1.1\r\nhost: x\r\nx-request-id: ${id(i)}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body(i))}\r\n\r\n${body(i)}`;
+      const N = 800;
+      const deferredBefore = bodyPool.deferred;
+      // Pipelined requests on a socket that is not read: answers queue behind each other and
+      // behind full kernel buffers, so their bodies wait for their writes.
+      const port = Number(new URL(base).port);
+      // Answers arrive as latin1 text; complete once N bodies of their content-length are in.
+      let text = '';
+      const socket = connect(port, '127.0.0.1');
+      socket.pause();
+      socket.setEncoding('latin1');
+      const complete = new Promise<void>((resolve, reject) => {
+        socket.on('data', (d: string) => {
+          text += d;
+          if (countAnswers(text) >= N) resolve();
+        });
+        socket.on('error', reject);
+      });
+      // Not half-closed: a server that sees the end of a pipelined stream drops what it has not answered yet.
+      socket.write(Array.from({ length: N }, (_, i) => request(i)).join(''));
+      for (let wait = 0; bodyPool.deferred === deferredBefore && wait < 100; wait++) await new Promise((r) => setTimeout(r, 20));
+      assert.ok(bodyPool.deferred > deferredBefore, 'some answers waited for their writes');
+      // Meanwhile other clients cycle through body memory many times over.
+      for (let round = 0; round < 30; round++) {
+        await Promise.all(Array.from({ length: 25 }, (_, k) =>
+          fetch(`${base}/flags?v=2`, { method: 'POST', body: JSON.stringify({ token: wide.token, distinct_id: `busy${round}-${k}` }) }).then((r) => r.text())));
+      }
+      socket.resume();
+      await complete;
+      socket.destroy();
+      // Split the stream by content-length and compare each answer with the fastify route's.
+      let at = 0;
+      for (let i = 0; i < N; i++) {
+        const headEnd = text.indexOf('\r\n\r\n', at);
+        assert.ok(headEnd > 0, `answer ${i} is there`);
+        const head = text.slice(at, headEnd);
+        const length = Number(/content-length: (\d+)/i.exec(head)?.[1]);
+        const answer = Buffer.from(text.slice(headEnd + 4, headEnd + 4 + length), 'latin1').toString('utf8');
+        at = headEnd + 4 + length;
+        assert.equal(/x-request-id: ([^\r]+)/i.exec(head)?.[1], id(i), `answer ${i} in order`);
+        if (i % 50 === 0 || i === N - 1) {
+          const expected = await t.app.server.inject({ method: 'POST', url: '/flags?v=2', headers: { 'content-type': 'application/json', 'x-request-id': id(i) }, payload: body(i) });
+          assert.equal(answer, expected.body, `answer ${i} intact`);
+        } else {
+          assert.equal(JSON.parse(answer).requestId, id(i), `answer ${i} intact`);
+        }
+      }
     });
 
     test('fast-path requests are counted in the HTTP metrics', async () => {
