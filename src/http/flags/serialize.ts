@@ -100,18 +100,20 @@ function tail(meta: ResponseMeta): string {
 export function serializeFlags(shape: ResponseShape, flags: readonly FlagResult[], errors: boolean, meta: ResponseMeta): string | Buffer {
   switch (shape) {
     case 'flags-v2': {
-      const end = Buffer.from(`},"errorsWhileComputingFlags":${errors}${tail(meta)}`, 'utf8');
+      // Written straight into the body: no buffer of its own per response.
+      const end = `},"errorsWhileComputingFlags":${errors}${tail(meta)}`;
+      const endBytes = Buffer.byteLength(end, 'utf8');
       // One lookup per flag, kept for the copy (serialization is synchronous: scratch is safe; it
       // is overwritten, not emptied, so it does not reallocate per response).
       const entries = entryScratch;
-      let length = V2_HEAD.length + end.length;
+      let length = V2_HEAD.length + endBytes;
       for (let i = 0; i < flags.length; i++) length += (entries[i] = entryV2(flags[i]!)).length;
       if (flags.length > 0) length--; // the first entry's comma
       const out = bodyPool.take(length);
       V2_HEAD.copy(out, 0);
       let at = V2_HEAD.length;
       for (let i = 0; i < flags.length; i++) at += entries[i]!.copy(out, at, i === 0 ? 1 : 0);
-      end.copy(out, at);
+      out.write(end, at, endBytes, 'utf8');
       return out;
     }
     case 'flags-v1': {
