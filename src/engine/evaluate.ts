@@ -23,6 +23,12 @@ function variantSlotOf(flag: CompiledFlag, h: number): number {
   return 0;
 }
 
+/** Whether `props` has one of `keys` (a loop, not `some` with a closure per flag and request). */
+function hasAnyKey(props: object, keys: readonly string[]): boolean {
+  for (let i = 0; i < keys.length; i++) if (Object.hasOwn(props, keys[i]!)) return true;
+  return false;
+}
+
 /** Early-access enrollment (spec §4.2 step 1): a result, null to go on, or undefined when unknown. */
 function enrollment(run: EvaluationRun, flag: CompiledFlag): FlagResult | null | undefined {
   const props = run.ctx.personProperties;
@@ -35,7 +41,7 @@ function enrollment(run: EvaluationRun, flag: CompiledFlag): FlagResult | null |
     return run.loaded ? null : undefined;
   }
   if (flag.superCondition !== null) {
-    if (!flag.superKeys.some((k) => Object.hasOwn(props, k))) return run.loaded ? null : undefined;
+    if (!hasAnyKey(props, flag.superKeys)) return run.loaded ? null : undefined;
     const t = conditionTri(run, flag.superCondition);
     if (t === UNKNOWN) return undefined;
     let on = t !== FALSE;

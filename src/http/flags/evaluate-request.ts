@@ -52,18 +52,27 @@ const DESCRIPTIONS: Partial<Record<FlagErrorCode, string>> = {
 
 class LookupTimeout extends Error {}
 
-/** Races a store call against the lookup timeout; a late rejection is swallowed. */
-async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new LookupTimeout(`store lookup exceeded ${ms} ms`)), ms);
+/** Shared by every person in no static cohort (most lookups): no Set per request. */
+const NO_STATIC_COHORTS: ReadonlySet<number> = new Set();
+
+/**
+ * Races a store call against the lookup timeout; a late answer or rejection is ignored. One
+ * promise and one timer per lookup (Promise.race and an async wrapper cost four more promises).
+ */
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new LookupTimeout(`store lookup exceeded ${ms} ms`)), ms);
+    work.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(err);
+      },
+    );
   });
-  work.catch(() => undefined);
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** The same flag, failed with an error code (spec §1.5: enabled false, no variant, no payload). */
@@ -228,7 +237,7 @@ async function evaluateWithStoredData(
     groupProperties: mergeGroups(entry, body, data),
     storedDataLoaded: true,
     stopAtInconclusive: false,
-    staticCohorts: new Set(data.staticCohortIds),
+    staticCohorts: data.staticCohortIds.length === 0 ? NO_STATIC_COHORTS : new Set(data.staticCohortIds),
     hashKeyOverrides: overridesFailed ? undefined : data.hashKeyOverrides,
   });
   const flags = overridesFailed ? second.flags.map((f) => (isContinuity(entry, f.key) ? failed(f, 'hash_key_override_error') : f)) : second.flags;
