@@ -6,9 +6,10 @@
  * per process): about a tenth of a /flags request's CPU at full load, and most of its p99
  * (BENCHMARKS.md, HTTP). Reused slabs also stay in the CPU's caches.
  *
- * A body is safe to overwrite only when the kernel has its bytes: the response's `finish` event
- * (Node emits it from the write's completion). A body whose response never finishes (client gone)
- * keeps its slab out of the pool; the slab is then left to the garbage collector, never reused.
+ * A body is safe to overwrite only when the kernel has its bytes: right after `end()` when nothing
+ * is left queued, else at the response's `finish` (Node emits it from the write's completion). A
+ * body whose response never finishes (client gone) keeps its slab out of the pool; the slab is
+ * then left to the garbage collector, never reused.
  */
 
 /** Slab size: about twenty 12 KB bodies. */
