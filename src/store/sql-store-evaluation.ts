@@ -47,7 +47,7 @@ function evaluationSql(parts: EvaluationParts): string {
      ORDER BY h.flag_key, oq.ord) o)`
     : 'NULL::json';
   return `
-SELECT p.properties, p.created_at,
+SELECT p.properties,
   ${cohorts} AS cohort_ids,
   ${groups} AS groups,
   ${overrides} AS overrides
@@ -73,7 +73,6 @@ function statementFor(parts: EvaluationParts): string {
 
 interface EvaluationSqlRow {
   properties: Record<string, unknown> | null;
-  created_at: Date | string | null;
   cohort_ids: number[] | null;
   groups: Array<[number, Record<string, unknown>]> | null;
   overrides: Array<[string, string]> | null;
@@ -110,14 +109,20 @@ export async function loadEvaluationDataBatch(db: SqlClient, queries: readonly E
   return rows.map(toEvaluationData);
 }
 
+/**
+ * Shared by every answer without cohorts, groups or overrides (most of them): a lookup then
+ * allocates no collections. Never mutated: EvaluationData is read-only to its users.
+ */
+const NO_IDS: readonly number[] = Object.freeze([]);
+const NO_GROUPS: ReadonlyMap<number, Record<string, unknown>> = new Map();
+const NO_OVERRIDES: ReadonlyMap<string, string> = new Map();
+
 function toEvaluationData(row: EvaluationSqlRow): EvaluationData {
-  const found = row.properties != null;
   return {
-    personProperties: found ? asObject(row.properties) : null,
-    personCreatedAt: found && row.created_at != null ? new Date(row.created_at) : null,
-    staticCohortIds: (row.cohort_ids ?? []).map(Number),
-    groupProperties: new Map((row.groups ?? []).map(([i, props]) => [Number(i), asObject(props)])),
-    hashKeyOverrides: new Map((row.overrides ?? []).map(([k, h]) => [String(k), String(h)])),
+    personProperties: row.properties != null ? asObject(row.properties) : null,
+    staticCohortIds: row.cohort_ids == null ? NO_IDS : row.cohort_ids.map(Number),
+    groupProperties: row.groups == null ? NO_GROUPS : new Map(row.groups.map(([i, props]) => [Number(i), asObject(props)])),
+    hashKeyOverrides: row.overrides == null ? NO_OVERRIDES : new Map(row.overrides.map(([k, h]) => [String(k), String(h)])),
   };
 }
 

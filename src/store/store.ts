@@ -164,13 +164,12 @@ export interface EvaluationDataQuery {
 export interface EvaluationData {
   /** null when no person has this distinct id. */
   personProperties: Properties | null;
-  personCreatedAt: Date | null;
   /** Static cohorts the person belongs to. */
-  staticCohortIds: number[];
+  staticCohortIds: readonly number[];
   /** Group type index → stored properties (absent when the group is unknown). */
-  groupProperties: Map<number, Properties>;
+  groupProperties: ReadonlyMap<number, Properties>;
   /** Flag key → hash key; for a flag with overrides on both persons, the first distinct id's wins. */
-  hashKeyOverrides: Map<string, string>;
+  hashKeyOverrides: ReadonlyMap<string, string>;
 }
 
 /** One person-changing event, already validated (spec §9). */

@@ -58,7 +58,7 @@ export function mergeContract(ctx: ContractContext): void {
       const data = await ctx.store().loadEvaluationData({ projectId: p.id, distinctId: 'anon', groups: [], overrideDistinctIds: ['anon'] });
       assert.deepEqual([...data.staticCohortIds].sort((a, b) => a - b), [c1.id, c2.id].sort((a, b) => a - b));
       assert.deepEqual(Object.fromEntries(data.hashKeyOverrides), { both: 'user-hash', anonOnly: 'anon-hash' });
-      assert.ok(data.personCreatedAt!.getTime() <= target!.createdAt.getTime(), 'keeps the earlier created_at');
+      assert.ok(merged!.createdAt.getTime() <= target!.createdAt.getTime(), 'keeps the earlier created_at');
     });
 
     it('identify does not merge an anon person that is already identified, but marks the distinct_id person', async () => {

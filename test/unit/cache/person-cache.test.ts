@@ -10,7 +10,6 @@ import type { EvaluationData, EvaluationDataQuery } from '../../../src/store/sto
 
 const data = (plan: string): EvaluationData => ({
   personProperties: { plan },
-  personCreatedAt: null,
   staticCohortIds: [],
   groupProperties: new Map(),
   hashKeyOverrides: new Map(),
