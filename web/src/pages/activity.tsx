@@ -1,0 +1,3 @@
+export function ActivityPage(_: { flagId: string | undefined }) {
+  return <p>Coming soon.</p>;
+}

@@ -1,0 +1,3 @@
+export function CohortEditor(_: { id: string }) {
+  return <p>Coming soon.</p>;
+}

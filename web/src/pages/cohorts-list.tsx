@@ -1,0 +1,6 @@
+/**
+ * @module pages/cohorts-list
+ */
+export function CohortsList() {
+  return <p>Coming soon.</p>;
+}

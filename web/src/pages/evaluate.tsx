@@ -1,0 +1,6 @@
+/**
+ * @module pages/evaluate
+ */
+export function EvaluatePage() {
+  return <p>Coming soon.</p>;
+}

@@ -1,0 +1,6 @@
+/**
+ * @module pages/keys
+ */
+export function KeysPage() {
+  return <p>Coming soon.</p>;
+}

@@ -1,0 +1,6 @@
+/**
+ * @module pages/persons
+ */
+export function PersonsPage() {
+  return <p>Coming soon.</p>;
+}
