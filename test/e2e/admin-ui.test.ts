@@ -126,4 +126,45 @@ describe('admin UI end to end', () => {
     assert.equal(await page.getByRole('row').filter({ hasText: 'taken-key' }).count(), 0);
     await shot('06-flags-list');
   });
+
+  test('evaluates a user in the debugger: answer, variant, payload and why', async () => {
+    await page.getByRole('link', { name: 'Evaluate' }).click();
+    await page.getByLabel('distinct_id').fill('user-1');
+    await page.getByLabel('Person properties').fill('{"email": "ada@example.com"}');
+    await page.getByRole('button', { name: 'Evaluate' }).click();
+    const row = page.locator('tr[data-flag="checkout-redesign"]');
+    await row.waitFor();
+    const text = await row.innerText();
+    const expected = (await flagsFor('user-1', { email: 'ada@example.com' })).flags['checkout-redesign']!;
+    assert.ok(expected.enabled && expected.variant !== null);
+    assert.match(text, new RegExp(`variant ${expected.variant}`));
+    assert.match(text, /condition_match/);
+    if (expected.variant === 'test') assert.match(text, /"color": "blue"/);
+    await shot('07-evaluate');
+  });
+
+  test('changes the rollout in the editor and POST /flags follows', async () => {
+    assert.equal((await flagsFor('user-1', { email: 'ada@example.com' })).flags['checkout-redesign']!.enabled, true);
+    await page.goto(`${origin}/#/flags/${flagId}`);
+    const pct = page.getByLabel('Condition set 1 rollout percentage');
+    await pct.fill('0');
+    await page.getByText('Unsaved changes').waitFor();
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Saved “checkout-redesign” (version 2)').waitFor();
+    await shot('08-flag-rollout-0');
+    const after = (await flagsFor('user-1', { email: 'ada@example.com' })).flags['checkout-redesign']!;
+    assert.equal(after.enabled, false);
+  });
+
+  test('the activity page shows the rollout change with before and after', async () => {
+    await page.getByRole('link', { name: 'History' }).click();
+    await page.getByRole('heading', { name: /History of/ }).waitFor();
+    // Two entries: created, then the rollout change.
+    await page.getByTestId('activity-entry').nth(1).waitFor();
+    const text = await page.locator('main').innerText();
+    assert.match(text, /filters/);
+    assert.match(text, /"rollout_percentage": 100/);
+    assert.match(text, /"rollout_percentage": 0/);
+    await shot('09-activity');
+  });
 });

@@ -79,7 +79,7 @@ export async function listAll<T>(key: string, path: string, limit = 500, maxPage
 
 /** `POST /flags?v=2` with a project token, as an SDK calls it; `detailed_analysis` asks for per-condition reasons. */
 export async function evaluateFlags(body: Record<string, unknown>): Promise<unknown> {
-  const res = await fetch('/flags?v=2&config=false&detailed_analysis=true', {
+  const res = await fetch('/flags?v=2&detailed_analysis=true', {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(body),
