@@ -167,4 +167,93 @@ describe('admin UI end to end', () => {
     assert.match(text, /"rollout_percentage": 0/);
     await shot('09-activity');
   });
+
+  test('edits a dynamic cohort: rename, OR, a nested group', async () => {
+    const created = await api('POST', `/api/projects/${t.project.id}/cohorts/`, {
+      name: 'Beta testers',
+      filters: { properties: { type: 'AND', values: [{ type: 'person', key: 'plan', operator: 'exact', value: ['beta'] }] } },
+    });
+    assert.equal(created.status, 201);
+    await page.getByRole('link', { name: 'Cohorts' }).click();
+    await page.getByRole('link', { name: 'Beta testers' }).click();
+    await page.getByLabel('Name').fill('Beta and staff');
+    await page.locator('#cg-type').selectOption('OR');
+    await page.getByRole('button', { name: 'Add nested group' }).click();
+    await page.locator('#cg-1-0-key').fill('email');
+    await page.locator('#cg-1-0-op').selectOption('ends_with');
+    await page.locator('#cg-1-0-value').fill('@vexil.dev');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Saved cohort “Beta and staff”').waitFor();
+    await shot('10-cohort-edit');
+    const stored = await api('GET', `/api/projects/${t.project.id}/cohorts/${created.body.id}/`);
+    assert.equal(stored.body.name, 'Beta and staff');
+    assert.deepEqual(stored.body.filters.properties, {
+      type: 'OR',
+      values: [
+        { type: 'person', key: 'plan', operator: 'exact', value: ['beta'] },
+        { type: 'OR', values: [{ type: 'person', key: 'email', operator: 'ends_with', value: '@vexil.dev' }] },
+      ],
+    });
+  });
+
+  test('creates a static cohort and adds members by distinct id; the person is found on the persons page', async () => {
+    await page.goto(`${origin}/#/cohorts/new`);
+    await page.getByLabel('Name').fill('Pilot customers');
+    await page.getByLabel('Static: a list of persons').check();
+    await page.getByRole('button', { name: 'Create cohort' }).click();
+    await page.getByText('Saved cohort “Pilot customers”').waitFor();
+    await page.getByLabel('Add distinct ids').fill('pilot-1, pilot-2');
+    await page.getByRole('button', { name: 'Add members' }).click();
+    await page.getByText('Added 2 distinct ids.').waitFor();
+    await shot('11-cohort-static');
+    await page.getByRole('link', { name: 'Persons & groups' }).click();
+    await page.getByLabel('distinct_id').fill('pilot-2');
+    await page.getByRole('button', { name: 'Look up person' }).click();
+    await page.getByTestId('person').waitFor();
+    await shot('12-persons');
+  });
+
+  test('creates a key (shown once), signs in with it, revokes it and the UI refuses it', async () => {
+    await page.getByRole('link', { name: 'Keys' }).click();
+    await page.getByLabel('Label').fill('e2e-key');
+    await page.getByRole('button', { name: 'Create key' }).click();
+    const value = await page.getByLabel('New personal API key').inputValue();
+    assert.match(value, /^phx_/);
+    await page.locator('tr[data-key-label="e2e-key"]').waitFor();
+    await shot('13-keys');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('Personal API key').fill(value);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('link', { name: 'Keys' }).click();
+    await page.locator('tr[data-key-label="e2e-key"]').getByText('this session').waitFor();
+    await page.getByRole('button', { name: 'Revoke e2e-key' }).click();
+    await page.getByTestId('refused').waitFor();
+    assert.match(await page.getByTestId('refused').innerText(), /refused this key/);
+    await shot('14-key-revoked');
+    assert.equal(await page.evaluate(() => sessionStorage.getItem('vexil.personalApiKey')), null);
+    assert.equal((await api('GET', '/api/personal_api_keys/@current/', undefined, value)).status, 401);
+    await page.getByLabel('Personal API key').fill(value);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByText('This key was refused').waitFor();
+  });
+
+  test('works at phone width', async () => {
+    await page.getByLabel('Personal API key').fill(t.personalKey);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('link', { name: 'Flags', exact: true }).click();
+    await page.getByRole('heading', { name: 'Feature flags' }).waitFor();
+    await page.setViewportSize({ width: 390, height: 844 });
+    await shot('15-phone-flags');
+    await page.goto(`${origin}/#/flags/${flagId}`);
+    await page.getByLabel('Key', { exact: true }).waitFor();
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `page is ${overflow}px wider than the phone screen`);
+    await shot('16-phone-flag-editor');
+  });
+
+  test('the pages logged no errors (other than the refused keys the test sent)', () => {
+    assert.deepEqual(pageErrors, []);
+    const unexpected = consoleErrors.filter((m) => !/Failed to load resource: the server responded with a status of (400|401)/.test(m));
+    assert.deepEqual(unexpected, []);
+  });
 });
