@@ -21,6 +21,7 @@ describe('admin UI end to end', () => {
   let origin: string;
   const consoleErrors: string[] = [];
   const pageErrors: string[] = [];
+  const dialogs: string[] = [];
   let flagId = 0;
 
   const shot = async (name: string) => {
@@ -57,7 +58,10 @@ describe('admin UI end to end', () => {
     });
     page.on('pageerror', (err) => pageErrors.push(err.message));
     // Confirmations (delete, revoke) are accepted; the test checks what follows.
-    page.on('dialog', (dialog) => void dialog.accept());
+    page.on('dialog', (dialog) => {
+      dialogs.push(dialog.message());
+      void dialog.accept();
+    });
   });
   after(async () => {
     await browser?.close();
@@ -166,6 +170,21 @@ describe('admin UI end to end', () => {
     assert.match(text, /"rollout_percentage": 100/);
     assert.match(text, /"rollout_percentage": 0/);
     await shot('09-activity');
+  });
+
+  test('asks before leaving unsaved changes and before deleting a flag', async () => {
+    const taken = (await api('GET', `/api/projects/${t.project.id}/feature_flags/?search=taken-key`)).body.results[0];
+    await page.goto(`${origin}/#/flags/${taken.id}`);
+    await page.getByLabel('Description').fill('edited, not saved');
+    dialogs.length = 0;
+    await page.getByRole('link', { name: 'Evaluate' }).click();
+    await page.getByRole('heading', { name: 'Evaluate' }).waitFor();
+    assert.match(dialogs[0] ?? '', /unsaved changes/);
+    await page.goto(`${origin}/#/flags/${taken.id}`);
+    await page.getByRole('button', { name: 'Delete flag' }).click();
+    await page.getByRole('heading', { name: 'Feature flags' }).waitFor();
+    assert.match(dialogs[1] ?? '', /Delete the flag “taken-key”/);
+    assert.equal((await api('GET', `/api/projects/${t.project.id}/feature_flags/${taken.id}/`)).body.deleted, true);
   });
 
   test('edits a dynamic cohort: rename, OR, a nested group', async () => {

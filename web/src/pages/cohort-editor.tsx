@@ -4,7 +4,8 @@
  * cohorts. Static: add members by distinct id, remove one, or upload a CSV (PostHog's format).
  */
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import { apiCall, ApiError, listAll, messageOf, type Page } from '../api.ts';
+import { apiCall, listAll, messageOf, type Page } from '../api.ts';
+import { saveErrors, useDraft } from '../hooks/use-draft.ts';
 import { CohortGroupEditor } from '../components/cohort-group-editor.tsx';
 import type { FilterChoices } from '../components/property-filter-editor.tsx';
 import { apiTree, editorTree } from '../lib/cohort-filters.ts';
@@ -85,8 +86,7 @@ export function CohortEditor({ id }: { id: string }) {
   const isNew = id === 'new';
   const empty: Draft = { name: '', description: '', isStatic: false, tree: { type: 'AND', values: [] } };
   const [cohort, setCohort] = useState<Cohort | null>(null);
-  const [draft, setDraft] = useState<Draft | null>(isNew ? empty : null);
-  const [saved, setSaved] = useState(JSON.stringify(isNew ? empty : null));
+  const { draft, setDraft, dirty, reset } = useDraft<Draft>(isNew ? empty : null);
   const [cohorts, setCohorts] = useState<Cohort[]>([]);
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [general, setGeneral] = useState<string | null>(null);
@@ -94,21 +94,13 @@ export function CohortEditor({ id }: { id: string }) {
   const [busy, setBusy] = useState(false);
 
   const load = (c: Cohort) => {
-    const d: Draft = { name: c.name, description: c.description, isStatic: c.is_static, tree: editorTree(c.filters?.properties) };
     setCohort(c);
-    setDraft(d);
-    setSaved(JSON.stringify(d));
+    reset({ name: c.name, description: c.description, isStatic: c.is_static, tree: editorTree(c.filters?.properties) });
   };
   useEffect(() => {
     listAll<Cohort>(key, `${base}/cohorts/`).then((cs) => setCohorts(cs.filter((c) => !c.deleted && String(c.id) !== id)), () => undefined);
     if (!isNew) apiCall<Cohort>(key, 'GET', `${base}/cohorts/${id}/`).then(load, (err) => setGeneral(messageOf(err)));
   }, [key, base, id, isNew]);
-
-  const dirty = draft !== null && JSON.stringify(draft) !== saved;
-  useEffect(() => {
-    setLeaveGuard(() => dirty);
-    return () => setLeaveGuard(null);
-  }, [dirty]);
 
   const choices = useMemo<FilterChoices>(() => ({
     cohorts: cohorts.map((c) => ({ id: c.id, name: c.name })),
@@ -145,10 +137,9 @@ export function CohortEditor({ id }: { id: string }) {
         navigate(`/cohorts/${result.id}`);
       }
     } catch (err) {
-      if (err instanceof ApiError && err.attr !== null && ['name', 'description', 'filters', 'is_static'].includes(err.attr)) {
-        setErrors({ [err.attr]: err.detail });
-        setGeneral(`Not saved: see the ${err.attr === 'filters' ? 'criteria' : err.attr} field.`);
-      } else setGeneral(`Not saved: ${messageOf(err)}`);
+      const shown = saveErrors(err, { name: 'name', description: 'description', filters: 'criteria', is_static: 'kind' });
+      setErrors(shown.errors);
+      setGeneral(shown.general);
     } finally {
       setBusy(false);
     }

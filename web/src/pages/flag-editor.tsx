@@ -5,7 +5,8 @@
  * shown next to the field named by `attr`; leaving with unsaved changes asks first.
  */
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import { apiCall, ApiError, listAll, messageOf } from '../api.ts';
+import { saveErrors, useDraft } from '../hooks/use-draft.ts';
+import { apiCall, listAll, messageOf } from '../api.ts';
 import { ConditionEditor } from '../components/condition-editor.tsx';
 import type { FilterChoices } from '../components/property-filter-editor.tsx';
 import { VariantsEditor } from '../components/variants-editor.tsx';
@@ -15,6 +16,9 @@ import { navigate, setFlash, setLeaveGuard, takeFlash } from '../router.ts';
 import { useSession } from '../session.ts';
 import type { Cohort, Flag } from '../types.ts';
 
+/** Flag fields the API may name in `attr`, with the words the banner uses for them. */
+const FIELDS: Record<string, string> = { key: 'key', name: 'description', filters: 'release conditions', tags: 'tags', active: 'active', ensure_experience_continuity: 'experience continuity' };
+
 function FieldError({ id, text }: { id: string; text: string | undefined }) {
   return text ? <p id={id} class="error" role="alert">{text}</p> : null;
 }
@@ -23,8 +27,7 @@ export function FlagEditor({ id }: { id: string }) {
   const { key: apiKey, base, project } = useSession();
   const isNew = id === 'new';
   const [flag, setFlag] = useState<Flag | null>(null);
-  const [draft, setDraft] = useState<FlagDraft | null>(isNew ? emptyDraft() : null);
-  const [saved, setSaved] = useState<string>(JSON.stringify(isNew ? emptyDraft() : null));
+  const { draft, setDraft, dirty, reset } = useDraft<FlagDraft>(isNew ? emptyDraft() : null);
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [general, setGeneral] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(() => takeFlash());
@@ -38,18 +41,10 @@ export function FlagEditor({ id }: { id: string }) {
     if (!isNew) {
       apiCall<Flag>(apiKey, 'GET', `${base}/feature_flags/${id}/`).then((f) => {
         setFlag(f);
-        const d = draftOf(f);
-        setDraft(d);
-        setSaved(JSON.stringify(d));
+        reset(draftOf(f));
       }, (err) => setGeneral(messageOf(err)));
     }
   }, [apiKey, base, id, isNew]);
-
-  const dirty = draft !== null && JSON.stringify(draft) !== saved;
-  useEffect(() => {
-    setLeaveGuard(() => dirty);
-    return () => setLeaveGuard(null);
-  }, [dirty]);
 
   const choices = useMemo<FilterChoices>(() => ({
     cohorts: cohorts.map((c) => ({ id: c.id, name: c.name })),
@@ -78,10 +73,8 @@ export function FlagEditor({ id }: { id: string }) {
       const result = isNew
         ? await apiCall<Flag>(apiKey, 'POST', `${base}/feature_flags/`, body)
         : await apiCall<Flag>(apiKey, 'PATCH', `${base}/feature_flags/${id}/`, { ...body, version: flag?.version });
-      const d = draftOf(result);
       setFlag(result);
-      setDraft(d);
-      setSaved(JSON.stringify(d));
+      reset(draftOf(result));
       setErrors({});
       setNotice(`Saved “${result.key}” (version ${result.version}).`);
       if (isNew) {
@@ -90,10 +83,9 @@ export function FlagEditor({ id }: { id: string }) {
         navigate(`/flags/${result.id}`);
       }
     } catch (err) {
-      if (err instanceof ApiError && err.attr !== null && ['key', 'name', 'filters', 'tags', 'active', 'ensure_experience_continuity'].includes(err.attr)) {
-        setErrors({ [err.attr]: err.detail });
-        setGeneral(`Not saved: see the ${err.attr === 'filters' ? 'release conditions' : err.attr} field.`);
-      } else setGeneral(`Not saved: ${messageOf(err)}`);
+      const shown = saveErrors(err, FIELDS);
+      setErrors(shown.errors);
+      setGeneral(shown.general);
     } finally {
       setBusy(false);
     }
