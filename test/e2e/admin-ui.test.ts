@@ -33,7 +33,8 @@ describe('admin UI end to end', () => {
       headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
-    return { status: res.status, body: res.status === 204 ? null : await res.json() };
+    // `any` as in http-helpers json(): the tests read a few known fields of the admin JSON.
+    return { status: res.status, body: (res.status === 204 ? null : await res.json()) as any };
   };
   const flagsFor = async (distinctId: string, props: Record<string, unknown>) => {
     const res = await fetch(`${origin}/flags?v=2`, {
@@ -147,6 +148,38 @@ describe('admin UI end to end', () => {
     await shot('07-evaluate');
   });
 
+  test('the debugger explains each condition when the server sends detailed_analysis', async () => {
+    // Vexil may answer without `conditions` (then the reason alone is shown, as above); here the
+    // answer is given PostHog's detailed_analysis shape to check the UI reads it.
+    const isFlags = (url: URL) => url.pathname === '/flags';
+    await page.route(isFlags, async (route) => {
+      const res = await route.fetch();
+      const body = (await res.json()) as { flags: Record<string, Record<string, unknown>> };
+      for (const f of Object.values(body.flags)) {
+        f.conditions = [{
+          index: 0, rollout_percentage: 100, variant: null, matched: false, properties_matched: false, rollout_excluded: false,
+          explanation: 'Property filters did not match',
+          properties: [{ key: 'email', operator: 'icontains', value: '@example.com', type: 'person', actual_value: 'bob@other.org', matched: false, explanation: 'does not contain @example.com' }],
+        }];
+      }
+      await route.fulfill({ response: res, json: body });
+    });
+    try {
+      await page.getByLabel('distinct_id').fill('bob');
+      await page.getByLabel('Person properties').fill('{"email": "bob@other.org"}');
+      await page.getByRole('button', { name: 'Evaluate' }).click();
+      const row = page.locator('tr[data-flag="checkout-redesign"]');
+      await row.getByText('Each condition').click();
+      const text = await row.innerText();
+      assert.match(text, /Condition set 1: no match/);
+      assert.match(text, /actual: bob@other\.org/);
+      assert.match(text, /does not contain @example\.com/);
+      await shot('07b-evaluate-detailed');
+    } finally {
+      await page.unroute(isFlags);
+    }
+  });
+
   test('changes the rollout in the editor and POST /flags follows', async () => {
     assert.equal((await flagsFor('user-1', { email: 'ada@example.com' })).flags['checkout-redesign']!.enabled, true);
     await page.goto(`${origin}/#/flags/${flagId}`);
@@ -249,7 +282,7 @@ describe('admin UI end to end', () => {
     await page.getByTestId('refused').waitFor();
     assert.match(await page.getByTestId('refused').innerText(), /refused this key/);
     await shot('14-key-revoked');
-    assert.equal(await page.evaluate(() => sessionStorage.getItem('vexil.personalApiKey')), null);
+    assert.equal(await page.evaluate("sessionStorage.getItem('vexil.personalApiKey')"), null);
     assert.equal((await api('GET', '/api/personal_api_keys/@current/', undefined, value)).status, 401);
     await page.getByLabel('Personal API key').fill(value);
     await page.getByRole('button', { name: 'Sign in' }).click();
@@ -265,7 +298,7 @@ describe('admin UI end to end', () => {
     await shot('15-phone-flags');
     await page.goto(`${origin}/#/flags/${flagId}`);
     await page.getByLabel('Key', { exact: true }).waitFor();
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
     assert.ok(overflow <= 0, `page is ${overflow}px wider than the phone screen`);
     await shot('16-phone-flag-editor');
   });

@@ -21,6 +21,22 @@ const RECENT_PER_FLAG = 10;
 
 const pretty = (v: unknown) => (v === null || v === undefined ? '(none)' : JSON.stringify(v, null, 2));
 
+/**
+ * One side of a before/after pair, its lines that the other side lacks marked, so a one-number
+ * change in a long `filters` object stands out. (A line diff would align better; this needs none.)
+ */
+function Side({ value, other, kind }: { value: unknown; other: unknown; kind: 'before' | 'after' }) {
+  const lines = pretty(value).split('\n');
+  const theirs = new Set(pretty(other).split('\n'));
+  return (
+    <pre class={kind}>
+      {lines.map((line, i) => (
+        <span key={i}>{theirs.has(line) ? line : <mark>{line}</mark>}{'\n'}</span>
+      ))}
+    </pre>
+  );
+}
+
 function Entry({ entry, flagKey }: { entry: Activity; flagKey?: string }) {
   return (
     <article class="card" data-testid="activity-entry">
@@ -32,8 +48,8 @@ function Entry({ entry, flagKey }: { entry: Activity; flagKey?: string }) {
         <div key={i}>
           <p><strong>{c.field ?? 'flag'}</strong> <span class="muted">{c.action}</span></p>
           <div class="diff">
-            <div><small>Before</small><pre class="before">{pretty(c.before)}</pre></div>
-            <div><small>After</small><pre class="after">{pretty(c.after)}</pre></div>
+            <div><small>Before</small><Side kind="before" value={c.before} other={c.after} /></div>
+            <div><small>After</small><Side kind="after" value={c.after} other={c.before} /></div>
           </div>
         </div>
       ))}

@@ -31,6 +31,9 @@ interface FlagAnswer {
   conditions?: ConditionAnalysis[];
 }
 
+/** Reason codes whose `condition_index` names the deciding condition (others carry a placeholder). */
+const NAMES_CONDITION = new Set(['condition_match', 'out_of_rollout_bound']);
+
 interface FlagsResponse {
   flags: Record<string, FlagAnswer>;
   errorsWhileComputingFlags?: boolean;
@@ -149,7 +152,7 @@ export function EvaluatePage() {
                   </td>
                   <td data-label="Payload">{f.metadata?.payload ? <code>{f.metadata.payload}</code> : <span class="muted">—</span>}</td>
                   <td data-label="Why">
-                    {f.reason ? <>{f.reason.description ?? f.reason.code} <small class="mono">{f.reason.code}{f.reason.condition_index !== null ? ` · condition ${f.reason.condition_index + 1}` : ''}</small></> : '—'}
+                    {f.reason ? <>{f.reason.description ?? f.reason.code} <small class="mono">{f.reason.code}{f.reason.condition_index !== null && NAMES_CONDITION.has(f.reason.code) ? ` · condition ${f.reason.condition_index + 1}` : ''}</small></> : '—'}
                     {f.conditions && f.conditions.length > 0 && (
                       <details>
                         <summary>Each condition</summary>
