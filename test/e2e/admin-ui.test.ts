@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser } from '../helpers/browser.ts';
 import { ensureWebBuilt } from '../helpers/web-build.ts';
-import { startTestApp, type TestApp } from '../integration/http/http-helpers.ts';
+import { createProject, startTestApp, type TestApp } from '../integration/http/http-helpers.ts';
 
 const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/web-ui/', import.meta.url));
 
@@ -23,7 +23,12 @@ describe('admin UI end to end', () => {
   const pageErrors: string[] = [];
   const dialogs: string[] = [];
   let flagId = 0;
+  let secondProjectId = 0;
 
+  /** Form controls with no accessible name (no <label>, aria-label or aria-labelledby). */
+  const unlabelled = () => page.evaluate<string[]>(`[...document.querySelectorAll('input, select, textarea')]
+    .filter((e) => e.type !== 'hidden' && e.labels.length === 0 && !e.getAttribute('aria-label') && !e.getAttribute('aria-labelledby'))
+    .map((e) => e.outerHTML.slice(0, 120))`);
   const shot = async (name: string) => {
     await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
   };
@@ -51,6 +56,7 @@ describe('admin UI end to end', () => {
     const webDir = ensureWebBuilt();
     t = await startTestApp('postgres', {}, { webDir });
     origin = await t.app.server.listen({ port: 0, host: '127.0.0.1' });
+    secondProjectId = (await createProject(t.store, 'Second project')).id;
     browser = await launchBrowser();
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     page = await context.newPage();
@@ -77,9 +83,9 @@ describe('admin UI end to end', () => {
     await shot('01-sign-in-refused');
   });
 
-  test('signs in with a personal API key and lists the project flags', async () => {
+  test('signs in with a personal API key (keyboard only) and lists the project flags', async () => {
     await page.getByLabel('Personal API key').fill(t.personalKey);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'Feature flags' }).waitFor();
     assert.equal(await page.getByLabel('Project').inputValue(), String(t.project.id));
     await shot('02-flags-empty');
@@ -97,6 +103,7 @@ describe('admin UI end to end', () => {
     await page.locator('#cond-0-f0-key').fill('email');
     await page.locator('#cond-0-f0-op').selectOption('icontains');
     await page.locator('#cond-0-f0-value').fill('@example.com');
+    assert.deepEqual(await unlabelled(), []);
     await shot('03-flag-new');
     await page.getByRole('button', { name: 'Create flag' }).click();
     await page.getByText('Saved “checkout-redesign”').waitFor();
@@ -130,6 +137,13 @@ describe('admin UI end to end', () => {
     assert.match(await row.innerText(), /control 50% \/ test 50%/);
     assert.equal(await page.getByRole('row').filter({ hasText: 'taken-key' }).count(), 0);
     await shot('06-flags-list');
+  });
+
+  test('the project switcher moves to another project and back', async () => {
+    await page.getByLabel('Project').selectOption({ label: `Second project (#${secondProjectId})` });
+    await page.getByText('0 of 0 flags').waitFor();
+    await page.getByLabel('Project').selectOption(String(t.project.id));
+    await page.getByText('2 of 2 flags').waitFor();
   });
 
   test('evaluates a user in the debugger: answer, variant, payload and why', async () => {
@@ -170,6 +184,7 @@ describe('admin UI end to end', () => {
       await page.getByRole('button', { name: 'Evaluate' }).click();
       const row = page.locator('tr[data-flag="checkout-redesign"]');
       await row.getByText('Each condition').click();
+      assert.deepEqual(await unlabelled(), []);
       const text = await row.innerText();
       assert.match(text, /Condition set 1: no match/);
       assert.match(text, /actual: bob@other\.org/);
@@ -234,6 +249,7 @@ describe('admin UI end to end', () => {
     await page.locator('#cg-1-0-key').fill('email');
     await page.locator('#cg-1-0-op').selectOption('ends_with');
     await page.locator('#cg-1-0-value').fill('@vexil.dev');
+    assert.deepEqual(await unlabelled(), []);
     await page.getByRole('button', { name: 'Save' }).click();
     await page.getByText('Saved cohort “Beta and staff”').waitFor();
     await shot('10-cohort-edit');
@@ -257,11 +273,13 @@ describe('admin UI end to end', () => {
     await page.getByLabel('Add distinct ids').fill('pilot-1, pilot-2');
     await page.getByRole('button', { name: 'Add members' }).click();
     await page.getByText('Added 2 distinct ids.').waitFor();
+    assert.deepEqual(await unlabelled(), []);
     await shot('11-cohort-static');
     await page.getByRole('link', { name: 'Persons & groups' }).click();
     await page.getByLabel('distinct_id').fill('pilot-2');
     await page.getByRole('button', { name: 'Look up person' }).click();
     await page.getByTestId('person').waitFor();
+    assert.deepEqual(await unlabelled(), []);
     await shot('12-persons');
   });
 
@@ -272,6 +290,7 @@ describe('admin UI end to end', () => {
     const value = await page.getByLabel('New personal API key').inputValue();
     assert.match(value, /^phx_/);
     await page.locator('tr[data-key-label="e2e-key"]').waitFor();
+    assert.deepEqual(await unlabelled(), []);
     await shot('13-keys');
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByLabel('Personal API key').fill(value);
