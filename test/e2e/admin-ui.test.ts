@@ -264,7 +264,7 @@ describe('admin UI end to end', () => {
     });
   });
 
-  test('creates a static cohort and adds members by distinct id; the person is found on the persons page', async () => {
+  test('creates a static cohort, adds and removes members, uploads a CSV; a member is found on the persons page', async () => {
     await page.goto(`${origin}/#/cohorts/new`);
     await page.getByLabel('Name').fill('Pilot customers');
     await page.getByLabel('Static: a list of persons').check();
@@ -274,6 +274,12 @@ describe('admin UI end to end', () => {
     await page.getByRole('button', { name: 'Add members' }).click();
     await page.getByText('Added 2 distinct ids.').waitFor();
     assert.deepEqual(await unlabelled(), []);
+    await page.getByLabel('Remove a member by distinct id').fill('pilot-2');
+    await page.getByRole('button', { name: 'Remove member' }).click();
+    await page.getByText('Removed “pilot-2”.').waitFor();
+    await page.getByLabel('Upload a CSV').setInputFiles({ name: 'pilots.csv', mimeType: 'text/csv', buffer: Buffer.from('pilot-2\npilot-1\n') });
+    await page.getByRole('button', { name: 'Upload CSV' }).click();
+    await page.getByText('Uploaded pilots.csv').waitFor();
     await shot('11-cohort-static');
     await page.getByRole('link', { name: 'Persons & groups' }).click();
     await page.getByLabel('distinct_id').fill('pilot-2');
