@@ -9,3 +9,6 @@ rmSync('dist', { recursive: true, force: true });
 const r = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
 if (r.status !== 0) process.exit(r.status ?? 1);
 cpSync('src/store/postgres/migrations', 'dist/src/store/postgres/migrations', { recursive: true });
+// The admin UI is served from web/dist by the same process (src/http/routes/web-ui.ts).
+const { buildWeb } = await import('./build-web.mjs');
+buildWeb();

@@ -13,6 +13,7 @@ import { PersonCache } from './cache/person-cache.ts';
 import { SnapshotCache } from './cache/snapshot-cache.ts';
 import type { Config } from './config.ts';
 import { buildServer } from './http/server.ts';
+import { defaultWebDir } from './http/routes/web-ui.ts';
 import { registerCaptureRoutes } from './ingest/capture-routes.ts';
 import { registerPersonRoutes } from './ingest/person-routes.ts';
 import { createLogger, type Logger } from './log.ts';
@@ -36,6 +37,8 @@ export interface AppOptions {
   now?: () => number;
   /** Include process metrics (CPU, heap) in /metrics. Default true. */
   defaultMetrics?: boolean;
+  /** Folder of the built admin UI; null = no UI. Default: this checkout's `web/dist`. */
+  webDir?: string | null;
 }
 
 /** A running composition: the server plus the parts tests and main.ts need. */
@@ -95,7 +98,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
             onLookup: (result) => metrics.personCacheLookups.inc({ result }),
           })
         : null;
-    const server = await buildServer({ settings: config, store, snapshots, metrics, log, personCache, now: options.now });
+    const server = await buildServer({ settings: config, store, snapshots, metrics, log, personCache, now: options.now, webDir: options.webDir === undefined ? defaultWebDir() : options.webDir });
     // Definitions changes also cover static cohort membership, which cached lookups carry.
     const notifyDefinitionsChanged = async (projectId: number) => {
       personCache?.invalidateProject(projectId);

@@ -18,6 +18,7 @@ import { createFlagsFastPath, requestIdOf } from './flags-fast-path.ts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { registerHealthRoutes } from './routes/health.ts';
 import { registerMetricsRoute } from './routes/metrics.ts';
+import { loadWebUi, registerWebUi } from './routes/web-ui.ts';
 
 /** The limits and switches the HTTP layer reads from Config. */
 export interface ServerSettings {
@@ -39,6 +40,8 @@ export interface ServerDeps {
   personCache?: PersonCache | null;
   /** Clock in ms; tests pin it. Default Date.now. */
   now?: () => number;
+  /** Folder of the built admin UI (`web/dist`); absent, or not built there = no UI, `/` answers plain text. */
+  webDir?: string | null;
 }
 
 /** Deepest JSON nesting accepted in SDK bodies; real bodies stay under 10. */
@@ -137,7 +140,9 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     log: deps.log as FastifyBaseLogger,
   });
   registerDefinitionsRoutes(app, { store: deps.store, snapshots: deps.snapshots, rateLimiter: rate > 0 ? new RateLimiter(rate) : null });
-  registerHealthRoutes(app, { store: deps.store });
+  const webUi = deps.webDir ? loadWebUi(deps.webDir) : null;
+  const sendUi = webUi === null ? null : await registerWebUi(app, webUi);
+  registerHealthRoutes(app, { store: deps.store, sendUi });
   registerMetricsRoute(app, { metrics });
   return app;
 }

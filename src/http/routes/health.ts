@@ -2,15 +2,23 @@
  * @module http/routes/health
  * Liveness (the process answers), readiness (the store answers) and PostHog's plain-text `GET /`.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Store } from '../../store/store.ts';
+import { wantsHtml } from './web-ui.ts';
 
 /** How long readiness waits for the store before calling it down. */
 const READINESS_TIMEOUT_MS = 2000;
 
-/** Registers `/_liveness`, `/_readiness` and `GET /`. */
-export function registerHealthRoutes(app: FastifyInstance, deps: { store: Store }): void {
-  app.get('/', async (_request, reply) => reply.type('text/plain; charset=utf-8').send('Vexil feature flag service'));
+/**
+ * Registers `/_liveness`, `/_readiness` and `GET /`: PostHog's plain text, or the admin UI page
+ * (`sendUi`, when the UI is built) for clients that accept HTML.
+ */
+export function registerHealthRoutes(app: FastifyInstance, deps: { store: Store; sendUi?: ((reply: FastifyReply) => unknown) | null }): void {
+  const sendUi = deps.sendUi ?? null;
+  app.get('/', async (request, reply) => {
+    if (sendUi !== null && wantsHtml(request)) return sendUi(reply);
+    return reply.type('text/plain; charset=utf-8').send('Vexil feature flag service');
+  });
   app.get('/_liveness', async (_request, reply) => reply.type('text/plain; charset=utf-8').send('ok'));
   app.get('/_readiness', async (request, reply) => {
     let timer: NodeJS.Timeout | undefined;

@@ -41,7 +41,7 @@ export const TEST_NOW = Date.UTC(2026, 0, 15, 12, 0, 0);
 export async function startTestApp(
   kind: StoreKind,
   env: Record<string, string> = {},
-  options: { wrapStore?: (store: Store) => Store } = {},
+  options: { wrapStore?: (store: Store) => Store; webDir?: string | null } = {},
 ): Promise<TestApp> {
   const testStore = await openTestStore(kind);
   const config = loadConfig({ LOG_LEVEL: 'silent', VEXIL_SNAPSHOT_POLL_SECONDS: '3600', ...env });
@@ -51,6 +51,8 @@ export async function startTestApp(
     print: () => undefined,
     now: () => TEST_NOW,
     defaultMetrics: false,
+    // No admin UI unless a test asks for one: `/` then answers plain text whatever was built.
+    webDir: options.webDir ?? null,
   });
   const p = app.bootstrap.project!;
   return {

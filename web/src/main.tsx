@@ -1,0 +1,9 @@
+/**
+ * @module main
+ * Entry point of the admin UI bundle: mounts the app.
+ */
+import { render } from 'preact';
+import { App } from './app.tsx';
+import './styles.css';
+
+render(<App />, document.getElementById('app')!);
