@@ -35,6 +35,8 @@ function base(kind: number, key: string): CompiledFilter {
     dependency: -1,
     expected: undefined,
     error: null,
+    depConflict: false,
+    groupKeyProperty: false,
   };
 }
 
@@ -70,6 +72,7 @@ export function compileFilter(def: PropertyFilterDef, aggregation: number, inCoh
     if (type === 'group' || (type === null && aggregation >= 0 && !inCohort)) {
       f = base(FILTER_GROUP, key);
       f.groupTypeIndex = typeof def.group_type_index === 'number' ? def.group_type_index : aggregation;
+      f.groupKeyProperty = key === '$group_key';
     } else {
       f = base(FILTER_PERSON, key);
     }

@@ -150,7 +150,10 @@ export function evaluateRequest(
     const survey = surveyKeys(entry);
     flagKeys = flagKeys === null ? survey : flagKeys.filter((k) => k.startsWith(SURVEY_PREFIX));
   }
-  const deviceId = body.deviceId ?? (typeof body.personProperties?.$device_id === 'string' ? body.personProperties.$device_id : undefined);
+  // An empty top-level device id falls back to a non-empty `person_properties.$device_id`
+  // (PostHog `extract_device_id`, spec posthog-newer.md §4).
+  const propDevice = body.personProperties?.$device_id;
+  const deviceId = body.deviceId ? body.deviceId : typeof propDevice === 'string' && propDevice !== '' ? propDevice : undefined;
   const base: EvaluationContext = {
     distinctId,
     personProperties: buildPersonProperties(null, body.personProperties, distinctId, false),

@@ -87,7 +87,7 @@ function flagV2(f: FlagResult): string {
   let s =
     `{"key":${q(f.key)},"enabled":${f.enabled},"variant":${f.variant === null ? 'null' : q(f.variant)},` +
     `"reason":{"code":${q(f.reason)},"condition_index":${f.conditionIndex ?? 'null'},"description":${q(f.description)}},` +
-    `"metadata":{"id":${f.flagId},"version":${f.version},"description":null,"payload":${json(f.payloadValue)}}`;
+    `"metadata":{"id":${f.flagId},"version":${f.version},"description":null,"payload":${json(f.payloadValue)},"has_experiment":false}`;
   if (f.failed) s += ',"failed":true';
   return s + '}';
 }
