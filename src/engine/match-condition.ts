@@ -149,3 +149,24 @@ export function conditionTri(run: EvaluationRun, condition: CompiledCondition): 
   }
   return unknown ? UNKNOWN : TRUE;
 }
+
+/**
+ * One filter on its own, as `conditionTri` reads it (for `detailed_analysis`, not the hot path).
+ * A filter that fails the flag when reached (FILTER_ERROR) reads as false here.
+ */
+export function filterTri(run: EvaluationRun, f: CompiledFilter): Tri {
+  switch (f.kind) {
+    case FILTER_PERSON:
+      return personTri(run, f);
+    case FILTER_GROUP:
+      return groupTri(run, f);
+    case FILTER_FLAG:
+      return dependencyTri(run, f);
+    case FILTER_COHORT: {
+      const t = cohortTri(run, f.cohortSlot);
+      return f.negation ? negate(t) : t;
+    }
+    default:
+      return FALSE;
+  }
+}

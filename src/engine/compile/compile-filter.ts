@@ -37,6 +37,7 @@ function base(kind: number, key: string): CompiledFilter {
     error: null,
     depConflict: false,
     groupKeyProperty: false,
+    def: null,
   };
 }
 
@@ -54,6 +55,12 @@ export function cohortIdOf(value: unknown): number | null {
  * person properties and `negation` applies.
  */
 export function compileFilter(def: PropertyFilterDef, aggregation: number, inCohort: boolean, scope: FilterScope): CompiledFilter {
+  const f = compileFilterKind(def, aggregation, inCohort, scope);
+  f.def = def;
+  return f;
+}
+
+function compileFilterKind(def: PropertyFilterDef, aggregation: number, inCohort: boolean, scope: FilterScope): CompiledFilter {
   const key = typeof def.key === 'string' ? def.key : String(def.key ?? '');
   const type = def.type ?? null;
   let f: CompiledFilter;

@@ -5,7 +5,7 @@
  * aggregation, cohort trees, dependency order, the bytes of each flag's hash prefix.
  */
 import type { CompiledOperator } from '../match/operators.ts';
-import type { FlagErrorCode, FlagResult } from '../types.ts';
+import type { FlagErrorCode, FlagResult, PropertyFilterDef } from '../types.ts';
 
 /** Three-valued logic: a condition can be decided, or need stored data. */
 export const FALSE = 0;
@@ -44,6 +44,8 @@ export interface CompiledFilter {
    * and `== false`), so a failed dependency does not pass it provisionally (see `dependencyTri`).
    */
   depConflict: boolean;
+  /** The filter as stored, for `detailed_analysis` explanations (engine/explain); never read to evaluate. */
+  def: PropertyFilterDef | null;
   /** FILTER_GROUP on `$group_key`: PostHog sets it from the request's `groups[type]` (spec newer §11). */
   groupKeyProperty: boolean;
 }
