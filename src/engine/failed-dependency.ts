@@ -47,7 +47,8 @@ export function decideWithFailedDependencies(
     run.provisionalDependencies = true;
     const answer = match(run, flag);
     run.provisionalDependencies = false;
-    if (answer.inconclusive || answer.failed) return answer;
+    // (A flag that cannot compile has no dependencies, so the answer itself never fails here.)
+    if (answer.inconclusive) return answer;
     const choices = failedDeps.map((d) => possibleValues(run.snapshot.flags[d]!));
     let combinations = 1;
     for (const c of choices) combinations *= c.length;
@@ -57,7 +58,7 @@ export function decideWithFailedDependencies(
       for (let k = 0; k < failedDeps.length; k++) run.values[failedDeps[k]!] = choices[k]![at[k]!]!;
       const r = match(run, flag);
       if (r.inconclusive) return r;
-      if (r.failed || r.enabled !== answer.enabled || r.variant !== answer.variant) return failed(flag, 'dependency_failed');
+      if (r.enabled !== answer.enabled || r.variant !== answer.variant) return failed(flag, 'dependency_failed');
       // Next combination (an odometer over the choices).
       for (let k = 0; k < at.length && ++at[k]! === choices[k]!.length; k++) at[k] = 0;
     }
