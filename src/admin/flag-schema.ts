@@ -59,6 +59,8 @@ export const filtersSchema = z.looseObject({
   payloads: z.unknown().optional(),
   super_groups: z.array(conditionSchema).nullable().optional(),
   feature_enrollment: z.boolean().nullable().optional(),
+  /** "Stop evaluation if excluded by rollout" (PostHog#57321); the engine honours it. */
+  early_exit: z.boolean().nullable().optional(),
   holdout: z.looseObject({ id: z.number().int(), exclusion_percentage: z.number() }).nullable().optional(),
   holdout_groups: z.array(conditionSchema).nullable().optional(),
 });

@@ -77,6 +77,11 @@ export function queueBuckets(flag: CompiledFlag, id: Uint8Array, rollout: boolea
   const tag = tagOf(id);
   if (tag < 0) return false;
   if (tags[o] !== tag) {
+    // A bucket of another identifier still queued in this evaluation's batch (a flag whose
+    // conditions hash different identifiers) would land in this entry after the switch, possibly
+    // during the `addBucket` below: hash this one directly instead.
+    const current = tags[o]! >= evaluation * MAX_IDS;
+    if (current && (values[o << 1] === PENDING || values[(o << 1) + 1] === PENDING)) return false;
     tags[o] = tag;
     values[o << 1] = NaN;
     values[(o << 1) + 1] = NaN;

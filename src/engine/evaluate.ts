@@ -9,6 +9,7 @@ import { beginBucketTable, bucket, flushBuckets, prefetchBuckets, queueBuckets, 
 import { EvaluationRun, INCONCLUSIVE, NOT_EVALUATED, UNKNOWN_IDENTIFIER } from './evaluation-run.ts';
 import { hashBytes, SALT_NONE, SALT_VARIANT } from './hash.ts';
 import { conditionTri, FlagFailure } from './match-condition.ts';
+import { decideWithFailedDependencies, dependsOnFailedFlag } from './failed-dependency.ts';
 import { DESCRIPTIONS } from './reasons.ts';
 import { selectFlags } from './select-flags.ts';
 import { failed, inconclusive, matchedResult, NO_CONDITION_MATCH, NO_GROUP_TYPE, OUT_OF_ROLLOUT_BOUND, result, unmatchedResult } from './results.ts';
@@ -23,36 +24,19 @@ function variantSlotOf(flag: CompiledFlag, h: number): number {
   return 0;
 }
 
-/** Whether `props` has one of `keys` (a loop, not `some` with a closure per flag and request). */
-function hasAnyKey(props: object, keys: readonly string[]): boolean {
-  for (let i = 0; i < keys.length; i++) if (Object.hasOwn(props, keys[i]!)) return true;
-  return false;
-}
-
-/** Early-access enrollment (spec §4.2 step 1): a result, null to go on, or undefined when unknown. */
+/**
+ * Early-access enrollment (spec §4.2 step 1; only `feature_enrollment`, legacy `super_groups` are
+ * not evaluated, spec posthog-newer.md §12): a result, null to go on, or undefined when unknown.
+ */
 function enrollment(run: EvaluationRun, flag: CompiledFlag): FlagResult | null | undefined {
   const props = run.ctx.personProperties;
-  if (flag.enrollmentKey !== null) {
-    if (Object.hasOwn(props, flag.enrollmentKey)) {
-      const v = props[flag.enrollmentKey];
-      const on = v === true || v === 'true';
-      return result(flag, on, 0, 'super_condition_value', 0, DESCRIPTIONS.super_condition_value, on ? 'true' : null);
-    }
-    return run.loaded ? null : undefined;
-  }
-  if (flag.superCondition !== null) {
-    if (!hasAnyKey(props, flag.superKeys)) return run.loaded ? null : undefined;
-    const t = conditionTri(run, flag.superCondition);
-    if (t === UNKNOWN) return undefined;
-    let on = t !== FALSE;
-    if (on && flag.superCondition.rollout !== 100) {
-      const id = run.identifier(flag, -1, false);
-      if (id === UNKNOWN_IDENTIFIER) return undefined;
-      on = bucket(flag.hashPrefix, id, SALT_NONE) <= flag.superCondition.rollout / 100;
-    }
+  const key = flag.enrollmentKey!;
+  if (Object.hasOwn(props, key)) {
+    const v = props[key];
+    const on = v === true || v === 'true';
     return result(flag, on, 0, 'super_condition_value', 0, DESCRIPTIONS.super_condition_value, on ? 'true' : null);
   }
-  return null;
+  return run.loaded ? null : undefined;
 }
 
 /**
@@ -116,9 +100,11 @@ function matchFlag(run: EvaluationRun, flag: CompiledFlag): FlagResult | typeof 
   if (flag.error !== null) return failed(flag, flag.error);
   if (flag.missingDependency) return result(flag, false, 0, 'missing_dependency', null, DESCRIPTIONS.missing_dependency, null);
 
-  const early = enrollment(run, flag);
-  if (early === undefined) return inconclusive(flag);
-  if (early !== null) return early;
+  if (flag.enrollmentKey !== null) {
+    const early = enrollment(run, flag);
+    if (early === undefined) return inconclusive(flag);
+    if (early !== null) return early;
+  }
 
   if (flag.holdout !== null) {
     const pct = flag.holdout.percentage;
@@ -151,7 +137,9 @@ function matchConditions(
     const condition = conditions[i]!;
     const agg = condition.aggregation;
     let reason: number;
-    if (agg < 0 && flag.deviceBucketing && !run.hasDeviceId()) {
+    if (agg < 0 && flag.deviceBucketing && condition.needsBucketingHash && !run.hasDeviceId()) {
+      // Withheld only when the missing identifier could change the outcome; never an early exit
+      // (PostHog `continue`s before that check, spec posthog-newer.md §4).
       reason = OUT_OF_ROLLOUT_BOUND;
     } else if (agg >= 0 && run.groupKey(agg) === null) {
       skippedGroup = true;
@@ -185,6 +173,8 @@ function matchConditions(
           }
           return matchedResult(flag, i, slot);
         }
+        // Early exit: properties held, the rollout excluded the user: the answer is final.
+        if (flag.earlyExit) return unmatchedResult(flag, OUT_OF_ROLLOUT_BOUND, i, skippedGroup);
         reason = OUT_OF_ROLLOUT_BOUND;
       }
     }
@@ -223,6 +213,10 @@ export function evaluateFlags(snapshot: FlagSnapshot, ctx: EvaluationContext): E
     }
     let r: FlagResult | typeof WAITING | null = flag.simple ? decideSimple(flag, run.distinctIdBytes()) : null;
     try {
+      // A failed flag earlier in this run (rare): its dependents follow PostHog's rule instead.
+      if (r === null && state.errors && flag.dependencies.length > 0 && dependsOnFailedFlag(run, flag)) {
+        r = decideWithFailedDependencies(run, flag, matchFlag as (run: EvaluationRun, flag: CompiledFlag) => FlagResult);
+      }
       r ??= matchFlag(run, flag);
     } catch (err) {
       if (!(err instanceof FlagFailure)) throw err;

@@ -39,6 +39,8 @@ export class EvaluationRun {
   private overrides: Map<string, Uint8Array> | null = null;
   /** Whether flags may wait for buckets queued into the request's batch (see engine/buckets). */
   batchingBuckets = false;
+  /** Filters on a failed dependency pass provisionally (see engine/failed-dependency). */
+  provisionalDependencies = false;
 
   constructor(snapshot: FlagSnapshot, ctx: EvaluationContext) {
     this.snapshot = snapshot;

@@ -18,7 +18,7 @@ import {
   TRUE,
   UNKNOWN,
 } from './compile/compiled-types.ts';
-import { type EvaluationRun, INCONCLUSIVE } from './evaluation-run.ts';
+import { type EvaluationRun, INCONCLUSIVE, NOT_EVALUATED } from './evaluation-run.ts';
 import type { FlagErrorCode } from './types.ts';
 
 const hasOwn = Object.hasOwn;
@@ -55,6 +55,9 @@ function isOwnValue(props: object, key: string, value: unknown): boolean {
 function groupTri(run: EvaluationRun, f: CompiledFilter): Tri {
   const name = f.groupTypeIndex >= 0 ? run.snapshot.groupTypeNames[f.groupTypeIndex] : undefined;
   if (name !== undefined) {
+    // PostHog sets `$group_key` in each requested group's properties to the raw `groups[type]`
+    // value, over any stored or supplied `$group_key` (handler/properties.rs, spec posthog-newer.md §11).
+    if (f.groupKeyProperty && hasOwn(run.ctx.groups, name)) return f.op!.test(run.ctx.groups[name], run.ctx.now) ? TRUE : FALSE;
     const all = run.ctx.groupProperties;
     const props = hasOwn(all, name) ? all[name] : undefined;
     if (props && hasOwn(props, f.key)) return f.op!.test(props[f.key], run.ctx.now) ? TRUE : FALSE;
@@ -69,6 +72,9 @@ function dependencyTri(run: EvaluationRun, f: CompiledFilter): Tri {
   if (f.dependency < 0) return FALSE;
   const value = run.values[f.dependency];
   if (value === INCONCLUSIVE) return UNKNOWN;
+  // A dependency that failed in this request: passes provisionally unless this condition asks it
+  // for values no flag value satisfies at once (spec posthog-newer.md §13).
+  if (value === NOT_EVALUATED) return run.provisionalDependencies && !f.depConflict ? TRUE : FALSE;
   const expected = f.expected;
   if (expected === true) return value === true || typeof value === 'string' ? TRUE : FALSE;
   if (expected === false) return value === false ? TRUE : FALSE;
@@ -142,4 +148,25 @@ export function conditionTri(run: EvaluationRun, condition: CompiledCondition): 
     if (t === UNKNOWN) unknown = true;
   }
   return unknown ? UNKNOWN : TRUE;
+}
+
+/**
+ * One filter on its own, as `conditionTri` reads it (for `detailed_analysis`, not the hot path).
+ * A filter that fails the flag when reached (FILTER_ERROR) reads as false here.
+ */
+export function filterTri(run: EvaluationRun, f: CompiledFilter): Tri {
+  switch (f.kind) {
+    case FILTER_PERSON:
+      return personTri(run, f);
+    case FILTER_GROUP:
+      return groupTri(run, f);
+    case FILTER_FLAG:
+      return dependencyTri(run, f);
+    case FILTER_COHORT: {
+      const t = cohortTri(run, f.cohortSlot);
+      return f.negation ? negate(t) : t;
+    }
+    default:
+      return FALSE;
+  }
 }

@@ -16,9 +16,10 @@ const INITIAL_BACKFILL: ReadonlyMap<string, string> = new Map([
 
 /**
  * Merges stored person properties with the request's overrides (request wins key by key),
- * sets `distinct_id`, and — once stored data is known — back-fills missing `$initial_*` keys.
+ * sets `distinct_id`, and — once stored data is known — mirrors `$os`/`$os_name` and back-fills
+ * missing `$initial_*` keys.
  *
- * With `storedDataLoaded` false the back-fill is skipped: a stored `$initial_*` value might
+ * With `storedDataLoaded` false both are skipped: a stored `$initial_*` (or `$os`) value might
  * exist and would win, so a back-filled value would not be final; leaving the key absent
  * makes the engine report "inconclusive" for filters on it instead.
  *
@@ -35,6 +36,13 @@ export function buildPersonProperties(
   merged.distinct_id = distinctId;
   if (overrides) copyOwn(overrides, merged);
   if (storedDataLoaded) {
+    // `$os` and `$os_name` mirror each other when only one is present, before the back-fill so
+    // `$initial_os` can come from `$os_name` (PostHog `populate_os_aliases`, spec posthog-newer.md §11).
+    const hasOs = Object.hasOwn(merged, '$os');
+    if (hasOs !== Object.hasOwn(merged, '$os_name')) {
+      if (hasOs) merged.$os_name = merged.$os;
+      else merged.$os = merged.$os_name;
+    }
     // Walk the person's keys (a handful), not the back-fill list (42 names).
     for (const name of Object.keys(merged)) {
       const initial = INITIAL_BACKFILL.get(name);

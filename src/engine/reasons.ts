@@ -30,6 +30,7 @@ export const DESCRIPTIONS: Readonly<Record<ReasonCode | FlagErrorCode, string>> 
   dependency_cycle_cohort: 'Cohort dependency cycle detected',
   cohort_filters_parsing_error: 'Failed to parse cohort filters',
   flag_data_parsing_error: 'Failed to parse flag data',
+  dependency_failed: 'A flag this flag depends on failed to evaluate',
   hash_key_override_error: 'Failed to load experience continuity overrides',
   database_error: 'Database error',
   timeout: 'Database statement timed out',

@@ -43,8 +43,11 @@ export interface FlagFiltersDef {
   multivariate?: { variants: VariantDef[] } | null;
   aggregation_group_type_index?: number | null;
   payloads?: Record<string, unknown> | null;
+  /** Legacy early-access conditions: stored and served, never evaluated (spec posthog-newer.md §12). */
   super_groups?: ConditionDef[] | null;
   feature_enrollment?: boolean | null;
+  /** Stop at the first condition that matched on properties but excluded the user by rollout. */
+  early_exit?: boolean | null;
   holdout?: { id: number; exclusion_percentage: number } | null;
   holdout_groups?: ConditionDef[] | null;
 }
@@ -146,6 +149,8 @@ export type FlagErrorCode =
   | 'dependency_cycle_cohort'
   | 'cohort_filters_parsing_error'
   | 'flag_data_parsing_error'
+  /** A flag it depends on failed in the same request, and that flag's value could change its answer. */
+  | 'dependency_failed'
   | 'hash_key_override_error'
   | 'database_error'
   | 'timeout';

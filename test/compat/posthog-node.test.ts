@@ -105,6 +105,42 @@ describe('posthog-node 5.x against Vexil', () => {
   }
 });
 
+describe('posthog-node 5.x: early_exit, local against remote', () => {
+  test('every user gets the same early_exit answer from local evaluation and from /flags', async () => {
+    const t = await startTestApp('embedded');
+    const clients: PostHog[] = [];
+    try {
+      await addFlag(t, t.project.id, 'early-exit-flag', {
+        early_exit: true,
+        groups: [{ properties: [{ key: 'plan', type: 'person', operator: 'exact', value: ['pro'] }], rollout_percentage: 30 }, { properties: [], rollout_percentage: 100 }],
+      });
+      const host = await t.app.server.listen({ port: 0, host: '127.0.0.1' });
+      const options = { host, flushAt: 1, flushInterval: 0, fetchRetryCount: 0, requestTimeout: 5000 };
+      const remote = new PostHog(t.project.token, options);
+      const local = new PostHog(t.project.token, { ...options, personalApiKey: t.personalKey });
+      clients.push(remote, local);
+      assert.equal(await local.waitForLocalEvaluationReady(5000), true, 'definitions loaded');
+      const answers = { true: 0, false: 0 };
+      for (let i = 0; i < 60; i++) {
+        const id = `user-${i}`;
+        for (const plan of ['pro', 'free']) {
+          const personProperties = { plan };
+          const l = await local.getFeatureFlag('early-exit-flag', id, { personProperties, onlyEvaluateLocally: true });
+          const r = await remote.getFeatureFlag('early-exit-flag', id, { personProperties });
+          assert.equal(l, r, `${id} (${plan}): local ${l} vs remote ${r}`);
+          answers[String(r) as 'true' | 'false']++;
+          // The rule itself: a pro user outside the 30 % stops at condition 0; everyone else matches.
+          assert.equal(r, plan === 'free' || hashBucket('early-exit-flag', id) <= 0.3, `${id} (${plan})`);
+        }
+      }
+      assert.ok(answers.false > 0 && answers.true > 0, 'both answers occur');
+    } finally {
+      await Promise.all(clients.map((c) => c.shutdown()));
+      await t.close();
+    }
+  });
+});
+
 /** The spec's rollout rule (§3.1) via the engine's hash, for flags the test did not pin. */
 function hashAnswer(key: string, id: string, rolloutFraction: number): boolean {
   return hashBucket(key, id) <= rolloutFraction;

@@ -230,6 +230,8 @@ function generateFlag(rng: Rng, index: number, prior: readonly FlagDef[], cohort
       aggregation_group_type_index: agg,
       payloads,
       ...(holdout ? { holdout } : {}),
+      // Drawn last so the rest of a flag is generated as before; posthog-node honours it locally.
+      ...(rng.chance(0.25) ? { early_exit: true } : {}),
     },
   };
 }

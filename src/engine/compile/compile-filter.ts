@@ -35,6 +35,9 @@ function base(kind: number, key: string): CompiledFilter {
     dependency: -1,
     expected: undefined,
     error: null,
+    depConflict: false,
+    groupKeyProperty: false,
+    def: null,
   };
 }
 
@@ -52,6 +55,12 @@ export function cohortIdOf(value: unknown): number | null {
  * person properties and `negation` applies.
  */
 export function compileFilter(def: PropertyFilterDef, aggregation: number, inCohort: boolean, scope: FilterScope): CompiledFilter {
+  const f = compileFilterKind(def, aggregation, inCohort, scope);
+  f.def = def;
+  return f;
+}
+
+function compileFilterKind(def: PropertyFilterDef, aggregation: number, inCohort: boolean, scope: FilterScope): CompiledFilter {
   const key = typeof def.key === 'string' ? def.key : String(def.key ?? '');
   const type = def.type ?? null;
   let f: CompiledFilter;
@@ -70,6 +79,7 @@ export function compileFilter(def: PropertyFilterDef, aggregation: number, inCoh
     if (type === 'group' || (type === null && aggregation >= 0 && !inCohort)) {
       f = base(FILTER_GROUP, key);
       f.groupTypeIndex = typeof def.group_type_index === 'number' ? def.group_type_index : aggregation;
+      f.groupKeyProperty = key === '$group_key';
     } else {
       f = base(FILTER_PERSON, key);
     }

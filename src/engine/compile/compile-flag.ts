@@ -8,6 +8,7 @@ import { utf8Bytes } from '../hash.ts';
 import type { ConditionDef, FlagDef, FlagFiltersDef } from '../types.ts';
 import {
   type CompiledCondition,
+  type CompiledFilter,
   type CompiledFlag,
   type CompiledVariant,
   FILTER_COHORT,
@@ -57,8 +58,51 @@ function compileCondition(
     .map((f, i) => ({ f, i }))
     .sort((a, b) => cohortRank(a.f.kind) - cohortRank(b.f.kind) || a.i - b.i)
     .map((x) => x.f);
+  markDependencyConflicts(filters);
   const variantIndex = typeof def.variant === 'string' ? variants.findIndex((v) => v.key === def.variant) : -1;
-  return { index, filters, rollout: pct, variant: variantIndex >= 0 ? variants[variantIndex]!.key : null, variantIndex, aggregation };
+  const needsBucketingHash = pct < 100 || (variantIndex < 0 && variantNeedsHash(variants));
+  return { index, filters, rollout: pct, variant: variantIndex >= 0 ? variants[variantIndex]!.key : null, variantIndex, aggregation, needsBucketingHash };
+}
+
+/**
+ * Whether picking an (unpinned) variant depends on the hash (PostHog's
+ * `condition_needs_bucketing_hash`): not when there are no variants, when every share is 0 (no
+ * variant whatever the hash) or when the first non-zero share is 100 (that variant whatever the hash).
+ */
+function variantNeedsHash(variants: CompiledVariant[]): boolean {
+  for (const v of variants) if (v.percentage !== 0) return v.percentage !== 100;
+  return false;
+}
+
+/** Whether a value of a flag can satisfy all of `expected` (flag_evaluates_to values) at once. */
+function satisfiable(expected: unknown[]): boolean {
+  let variant: string | null = null;
+  let wantsFalse = false;
+  let wantsOn = false;
+  for (const e of expected) {
+    if (e === false) wantsFalse = true;
+    else if (e === true) wantsOn = true;
+    else if (typeof e === 'string') {
+      if (variant !== null && variant !== e) return false;
+      variant = e;
+      wantsOn = true;
+    } else return false;
+  }
+  return !(wantsFalse && wantsOn);
+}
+
+/** Sets `depConflict` on flag filters whose condition asks one dependency for incompatible values. */
+function markDependencyConflicts(filters: CompiledFilter[]): void {
+  const byDependency = new Map<number, CompiledFilter[]>();
+  for (const f of filters) {
+    if (f.kind !== FILTER_FLAG || f.dependency < 0) continue;
+    const list = byDependency.get(f.dependency);
+    if (list) list.push(f);
+    else byDependency.set(f.dependency, [f]);
+  }
+  for (const list of byDependency.values()) {
+    if (!satisfiable(list.map((f) => f.expected))) for (const f of list) f.depConflict = true;
+  }
 }
 
 function compileVariants(filters: FlagFiltersDef): CompiledVariant[] {
@@ -70,7 +114,7 @@ function compileVariants(filters: FlagFiltersDef): CompiledVariant[] {
     if (!isObject(v) || typeof v.key !== 'string' || typeof v.rollout_percentage !== 'number') throw new DefinitionError('variant');
     // Accumulate exactly as PostHog does (spec §3.2), so float edges land the same way.
     upper += v.rollout_percentage / 100;
-    return { key: v.key, upper };
+    return { key: v.key, upper, percentage: v.rollout_percentage };
   });
 }
 
@@ -136,8 +180,7 @@ export function compileFlag(def: FlagDef, ordinal: number, scope: FilterScope): 
     variants: [],
     payloads: new Map(),
     enrollmentKey: null,
-    superCondition: null,
-    superKeys: [],
+    earlyExit: false,
     holdout: null,
     runtime: def.evaluation_runtime === 'client' || def.evaluation_runtime === 'server' ? def.evaluation_runtime : 'all',
     tags: Array.isArray(def.evaluation_tags) ? def.evaluation_tags.filter((t) => typeof t === 'string') : [],
@@ -159,16 +202,10 @@ export function compileFlag(def: FlagDef, ordinal: number, scope: FilterScope): 
     const groups = filters.groups ?? [];
     if (!Array.isArray(groups)) throw new DefinitionError('groups');
     flag.conditions = groups.map((c, i) => compileCondition(c, i, flag.aggregation, flag.variants, scope));
-    if (filters.feature_enrollment === true) {
-      flag.enrollmentKey = `$feature_enrollment/${def.key}`;
-    } else if (Array.isArray(filters.super_groups) && filters.super_groups.length > 0) {
-      const first = filters.super_groups[0]!;
-      if (isObject(first) && Array.isArray(first.properties) && first.properties.length > 0) {
-        // Super groups always use person properties, even on group flags (spec §4.2).
-        flag.superCondition = compileCondition({ ...first, aggregation_group_type_index: null }, 0, -1, [], scope);
-        flag.superKeys = first.properties.map((p) => String((p as { key?: unknown }).key));
-      }
-    }
+    // Only `feature_enrollment` gates early access; legacy `super_groups` are stored and served
+    // but never evaluated (spec posthog-newer.md §12).
+    if (filters.feature_enrollment === true) flag.enrollmentKey = `$feature_enrollment/${def.key}`;
+    flag.earlyExit = filters.early_exit === true;
     if (isObject(filters.holdout)) {
       const pct = Math.min(100, Math.max(0, Number(filters.holdout.exclusion_percentage)));
       if (Number.isNaN(pct)) throw new DefinitionError('holdout');
@@ -176,8 +213,7 @@ export function compileFlag(def: FlagDef, ordinal: number, scope: FilterScope): 
     }
     flag.outcomeSlots = outcomeSlots(flag.conditions.length, flag.variants.length);
     flag.prefetch = prefetchPlan(flag);
-    const conditions = flag.superCondition ? [...flag.conditions, flag.superCondition] : flag.conditions;
-    for (const c of conditions) for (const f of c.filters) if (f.kind === FILTER_FLAG) flag.dependencies.push(f.dependency);
+    for (const c of flag.conditions) for (const f of c.filters) if (f.kind === FILTER_FLAG) flag.dependencies.push(f.dependency);
   } catch (err) {
     if (!(err instanceof DefinitionError)) throw err;
     flag.error = 'flag_data_parsing_error';

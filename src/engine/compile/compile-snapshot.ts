@@ -37,7 +37,7 @@ export interface FlagSnapshot {
 function isSimple(f: CompiledFlag): boolean {
   const only = f.conditions.length === 1 ? f.conditions[0]! : null;
   return only !== null && only.filters.length === 0 && only.aggregation < 0 && f.error === null && !f.missingDependency &&
-    f.enrollmentKey === null && f.superCondition === null && f.holdout === null && !f.deviceBucketing && !f.continuity;
+    f.enrollmentKey === null && f.holdout === null && !f.deviceBucketing && !f.continuity;
 }
 
 /**

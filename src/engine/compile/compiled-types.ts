@@ -5,7 +5,7 @@
  * aggregation, cohort trees, dependency order, the bytes of each flag's hash prefix.
  */
 import type { CompiledOperator } from '../match/operators.ts';
-import type { FlagErrorCode, FlagResult } from '../types.ts';
+import type { FlagErrorCode, FlagResult, PropertyFilterDef } from '../types.ts';
 
 /** Three-valued logic: a condition can be decided, or need stored data. */
 export const FALSE = 0;
@@ -39,6 +39,15 @@ export interface CompiledFilter {
   expected: unknown;
   /** FILTER_ERROR: the error the flag fails with. */
   error: FlagErrorCode | null;
+  /**
+   * FILTER_FLAG: the condition's filters on this same dependency can never all hold (e.g. `== true`
+   * and `== false`), so a failed dependency does not pass it provisionally (see `dependencyTri`).
+   */
+  depConflict: boolean;
+  /** The filter as stored, for `detailed_analysis` explanations (engine/explain); never read to evaluate. */
+  def: PropertyFilterDef | null;
+  /** FILTER_GROUP on `$group_key`: PostHog sets it from the request's `groups[type]` (spec newer §11). */
+  groupKeyProperty: boolean;
 }
 
 export interface CompiledCondition {
@@ -53,12 +62,20 @@ export interface CompiledCondition {
   variantIndex: number;
   /** Resolved aggregation: group type index, or -1 for persons. */
   aggregation: number;
+  /**
+   * PostHog's `condition_needs_bucketing_hash`: the bucketing identifier can change this
+   * condition's outcome (rollout below 100, or an unpinned variant split that is not settled
+   * without a hash). A device-bucketed person condition is withheld without a device id only then.
+   */
+  needsBucketingHash: boolean;
 }
 
 export interface CompiledVariant {
   key: string;
   /** Upper bound (exclusive), accumulated as PostHog does: += pct/100 in order. */
   upper: number;
+  /** Its rollout_percentage as stored. */
+  percentage: number;
 }
 
 export interface CompiledFlag {
@@ -79,11 +96,17 @@ export interface CompiledFlag {
   variants: CompiledVariant[];
   /** Stored payloads by "true" / variant key, raw and parsed. */
   payloads: Map<string, { raw: unknown; value: unknown }>;
-  /** New-form enrollment (`feature_enrollment: true`): the person property key. */
+  /**
+   * Enrollment (`feature_enrollment: true`): the person property key. Legacy `super_groups` are
+   * not evaluated: PostHog's `get_match` reads only `feature_enrollment` and keeps `super_groups`
+   * as an opaque key (spec posthog-newer.md §12, correcting posthog-flags.md §4.2).
+   */
   enrollmentKey: string | null;
-  /** Legacy super group (first of super_groups, when it has properties). */
-  superCondition: CompiledCondition | null;
-  superKeys: string[];
+  /**
+   * `filters.early_exit`: stop at the first condition whose properties matched but whose rollout
+   * excluded the user (PostHog's `get_match`, spec posthog-newer.md §1).
+   */
+  earlyExit: boolean;
   holdout: { variant: string; percentage: number } | null;
   runtime: 'client' | 'server' | 'all';
   tags: readonly string[];

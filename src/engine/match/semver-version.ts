@@ -183,6 +183,8 @@ export function cmpPre(a: string, b: string): number {
 /**
  * The crate's `Ord for Version`: major, minor, patch, pre-release, then build metadata (the
  * crate keeps build metadata as a final tie-break, so "1.0.0+b" > "1.0.0", and != for eq).
+ * posthog-flags.md §5.5 says build metadata is ignored; posthog-newer.md §9 corrects it from
+ * PostHog's `property_matching.rs`, which is what this follows.
  */
 export function compareVersions(a: Version, b: Version): number {
   return (

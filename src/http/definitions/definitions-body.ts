@@ -134,6 +134,8 @@ export function buildDefinitionsBody(defs: ProjectDefinitionsRow, sendCohorts: b
         version: f.version,
         evaluation_runtime: f.evaluationRuntime || 'all',
         evaluation_tags: f.evaluationTags,
+        // PostHog renamed the key (PR #52186); both are sent so SDKs of either age read the tags.
+        evaluation_contexts: f.evaluationTags,
         bucketing_identifier: f.bucketingIdentifier,
       };
     }),

@@ -6,8 +6,8 @@
  * `failed` (spec §10) — it never fails the request.
  */
 import type { FastifyBaseLogger } from 'fastify';
-import { buildPersonProperties, evaluateFlags } from '../../engine/index.ts';
-import type { EvaluationContext, EvaluationResult, EvaluationRuntime, FlagErrorCode, FlagResult, Properties } from '../../engine/index.ts';
+import { buildPersonProperties, evaluateFlags, explainFlags } from '../../engine/index.ts';
+import type { ConditionExplanation, EvaluationContext, EvaluationResult, EvaluationRuntime, FlagErrorCode, FlagResult, Properties } from '../../engine/index.ts';
 import type { PersonCache } from '../../cache/person-cache.ts';
 import type { ProjectEntry } from '../../cache/snapshot-cache.ts';
 import type { EvaluationData, Store } from '../../store/store.ts';
@@ -32,6 +32,8 @@ export interface RequestOptions {
   onlyOverridePersonProperties: boolean;
   now: number;
   log: FastifyBaseLogger;
+  /** `detailed_analysis`: explain each flag's conditions (always evaluated with stored data). */
+  detailedAnalysis?: boolean;
 }
 
 /** The flags to return, in snapshot order, and whether any failed. */
@@ -39,6 +41,8 @@ export interface RequestEvaluation {
   flags: FlagResult[];
   /** errorsWhileComputingFlags. */
   errors: boolean;
+  /** With `detailedAnalysis`: each flag's condition explanations by key. */
+  conditions?: ReadonlyMap<string, ConditionExplanation[]>;
 }
 
 /** PostHog prefixes survey-targeting flags with this (`SURVEY_TARGETING_FLAG_PREFIX`, spec §1.2). */
@@ -150,7 +154,10 @@ export function evaluateRequest(
     const survey = surveyKeys(entry);
     flagKeys = flagKeys === null ? survey : flagKeys.filter((k) => k.startsWith(SURVEY_PREFIX));
   }
-  const deviceId = body.deviceId ?? (typeof body.personProperties?.$device_id === 'string' ? body.personProperties.$device_id : undefined);
+  // An empty top-level device id falls back to a non-empty `person_properties.$device_id`
+  // (PostHog `extract_device_id`, spec posthog-newer.md §4).
+  const propDevice = body.personProperties?.$device_id;
+  const deviceId = body.deviceId ? body.deviceId : typeof propDevice === 'string' && propDevice !== '' ? propDevice : undefined;
   const base: EvaluationContext = {
     distinctId,
     personProperties: buildPersonProperties(null, body.personProperties, distinctId, false),
@@ -169,7 +176,8 @@ export function evaluateRequest(
     // inconclusive flag (a request without properties used to pay for two full passes).
     stopAtInconclusive: true,
   };
-  const first = needsStoreAnyway(entry, body, flagKeys, opts) ? STORE_NEEDED : evaluateFlags(snapshot, base);
+  // An explanation reads every condition, so it is made from the stored-data pass.
+  const first = opts.detailedAnalysis === true || needsStoreAnyway(entry, body, flagKeys, opts) ? STORE_NEEDED : evaluateFlags(snapshot, base);
   const writeOverrides = snapshot.hasContinuityFlags && body.anonDistinctId !== undefined;
   if (!first.inconclusive && !writeOverrides) {
     hotCounters(deps.metrics).fromRequest.inc();
@@ -235,7 +243,7 @@ async function evaluateWithStoredData(
 
   // Spelled out in base's field order: both passes then share one object shape, which a spread
   // followed by new fields does not give (the spread showed as 2 % of case 3's CPU).
-  const second = evaluateFlags(snapshot, {
+  const ctx: EvaluationContext = {
     distinctId,
     personProperties: buildPersonProperties(opts.onlyOverridePersonProperties ? null : data.personProperties, body.personProperties, distinctId, true),
     groups: base.groups,
@@ -250,9 +258,15 @@ async function evaluateWithStoredData(
     evaluationContexts: base.evaluationContexts,
     now: base.now,
     stopAtInconclusive: false,
-  });
+  };
+  const second = evaluateFlags(snapshot, ctx);
   const flags = overridesFailed ? second.flags.map((f) => (isContinuity(entry, f.key) ? failed(f, 'hash_key_override_error') : f)) : second.flags;
-  return finish(flags, opts.onlySurveyFlags);
+  const out = finish(flags, opts.onlySurveyFlags);
+  if (opts.detailedAnalysis === true) {
+    const explained = explainFlags(snapshot, ctx, out.flags);
+    out.conditions = new Map(out.flags.map((f, i) => [f.key, explained[i]!]));
+  }
+  return out;
 }
 
 /** A first pass that was skipped because its answer is known: stored data is needed. */

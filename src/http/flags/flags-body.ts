@@ -107,8 +107,9 @@ export function readFlagsBody(value: unknown): FlagsBody {
     personProperties: optObject(value, 'person_properties', '$properties'),
     groups: optObject(value, 'groups', '$groups') ?? {},
     groupProperties,
-    anonDistinctId: optId(value, '$anon_distinct_id', 'anon_distinct_id'),
-    deviceId: optId(value, '$device_id', 'device_id'),
+    // PostHog types both as `Option<String>`: a number fails body parsing (spec posthog-newer.md §4).
+    anonDistinctId: optString(value, '$anon_distinct_id', 'anon_distinct_id'),
+    deviceId: optString(value, '$device_id', 'device_id'),
     flagKeys: optStringList(value, 'flag_keys_to_evaluate', 'flag_keys'),
     evaluationContexts: optStringList(value, 'evaluation_contexts', 'evaluation_environments'),
     evaluationRuntime: optString(value, 'evaluation_runtime'),

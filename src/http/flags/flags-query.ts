@@ -18,6 +18,8 @@ export interface FlagsQuery {
   onlyOverridePersonProperties: boolean;
   /** `token`/`api_key` from the query, used when the body has none. */
   token: string | undefined;
+  /** `detailed_analysis=true`: each v2 flag carries PostHog's per-condition `conditions`. */
+  detailedAnalysis: boolean;
 }
 
 type Query = Record<string, string | string[] | undefined>;
@@ -73,5 +75,6 @@ export function parseFlagsQuery(query: Query, decide: boolean): FlagsQuery {
     onlySurveyFlags: queryBool(param(query, 'only_evaluate_survey_feature_flags')),
     onlyOverridePersonProperties: queryBool(param(query, 'only_use_override_person_properties')),
     token: param(query, 'token', 'api_key'),
+    detailedAnalysis: queryBool(param(query, 'detailed_analysis')),
   };
 }

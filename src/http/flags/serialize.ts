@@ -87,7 +87,7 @@ function flagV2(f: FlagResult): string {
   let s =
     `{"key":${q(f.key)},"enabled":${f.enabled},"variant":${f.variant === null ? 'null' : q(f.variant)},` +
     `"reason":{"code":${q(f.reason)},"condition_index":${f.conditionIndex ?? 'null'},"description":${q(f.description)}},` +
-    `"metadata":{"id":${f.flagId},"version":${f.version},"description":null,"payload":${json(f.payloadValue)}}`;
+    `"metadata":{"id":${f.flagId},"version":${f.version},"description":null,"payload":${json(f.payloadValue)},"has_experiment":false}`;
   if (f.failed) s += ',"failed":true';
   return s + '}';
 }
@@ -96,10 +96,26 @@ function tail(meta: ResponseMeta): string {
   return `,"requestId":${JSON.stringify(meta.requestId)},"evaluatedAt":${meta.evaluatedAt}${meta.configFragment}}`;
 }
 
-/** Serializes evaluated flags in the requested shape. */
-export function serializeFlags(shape: ResponseShape, flags: readonly FlagResult[], errors: boolean, meta: ResponseMeta): string | Buffer {
+/** A v2 body whose flags each carry their `detailed_analysis` conditions (not memoized: rare). */
+function explainedV2(flags: readonly FlagResult[], errors: boolean, meta: ResponseMeta, conditions: ReadonlyMap<string, unknown[]>): string {
+  const entries = flags.map((f) => `${q(f.key)}:${flagV2(f).slice(0, -1)},"conditions":${JSON.stringify(conditions.get(f.key) ?? [])}}`);
+  return `{"flags":{${entries.join(',')}},"errorsWhileComputingFlags":${errors}${tail(meta)}`;
+}
+
+/**
+ * Serializes evaluated flags in the requested shape; `conditions` (from `detailed_analysis`)
+ * adds each v2 flag's condition explanations.
+ */
+export function serializeFlags(
+  shape: ResponseShape,
+  flags: readonly FlagResult[],
+  errors: boolean,
+  meta: ResponseMeta,
+  conditions?: ReadonlyMap<string, unknown[]>,
+): string | Buffer {
   switch (shape) {
     case 'flags-v2': {
+      if (conditions !== undefined) return explainedV2(flags, errors, meta, conditions);
       // Written straight into the body: no buffer of its own per response.
       const end = `},"errorsWhileComputingFlags":${errors}${tail(meta)}`;
       const endBytes = Buffer.byteLength(end, 'utf8');

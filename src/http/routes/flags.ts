@@ -106,6 +106,7 @@ function evaluateFor(deps: FlagsRouteDeps, request: FlagsPostRequest, query: Fla
     onlyOverridePersonProperties: query.onlyOverridePersonProperties,
     now: meta.evaluatedAt,
     log: request.log,
+    detailedAnalysis: query.detailedAnalysis,
   });
   return result instanceof Promise ? result.then((r) => respond(deps, query, meta, r)) : respond(deps, query, meta, result);
 }
@@ -122,7 +123,7 @@ function respond(deps: FlagsRouteDeps, query: FlagsQuery, meta: ResponseMeta, re
   if (failedCount) hot.failed.inc(failedCount);
   const disabled = result.flags.length - enabled - failedCount;
   if (disabled) hot.disabled.inc(disabled);
-  return serializeFlags(query.shape, result.flags, result.errors, meta);
+  return serializeFlags(query.shape, result.flags, result.errors, meta, result.conditions);
 }
 
 /**

@@ -46,7 +46,7 @@ for (const kind of STORE_KINDS) {
         enabled: true,
         variant: null,
         reason: { code: 'condition_match', condition_index: 0, description: 'Matched condition set 1' },
-        metadata: { id: ids.beta, version: 1, description: null, payload: { color: 'blue' } },
+        metadata: { id: ids.beta, version: 1, description: null, payload: { color: 'blue' }, has_experiment: false },
       });
       assert.deepEqual(b.flags['beta-off'].reason, { code: 'out_of_rollout_bound', condition_index: 0, description: 'Out of rollout bound' });
       assert.equal(b.flags['beta-off'].enabled, false);
