@@ -7,3 +7,4 @@ export { compileSnapshot, type FlagSnapshot } from './compile/compile-snapshot.t
 export { evaluateFlags } from './evaluate.ts';
 export { buildPersonProperties } from './person-properties.ts';
 export { hashBucket } from './hash.ts';
+export { DEFAULT_MATCH_BUDGET } from './match/match-budget.ts';
