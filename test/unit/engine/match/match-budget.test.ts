@@ -141,6 +141,36 @@ describe('matching budget', () => {
   });
 });
 
+describe('exact on oversized values', () => {
+  const snap = compileSnapshot({
+    flags: [
+      flag('one', [person('email', 'exact', 'ann@example.com')]),
+      flag('few', [person('email', 'exact', ['ann@example.com', 'bob@example.com'])]),
+      flag('many', [person('email', 'exact', Array.from({ length: 20 }, (_, i) => `u${i}@example.com`))]),
+      flag('not-one', [person('email', 'is_not', 'ann@example.com')]),
+      flag('not-many', [person('email', 'is_not', Array.from({ length: 20 }, (_, i) => `u${i}@example.com`))]),
+    ],
+    cohorts: [],
+    groupTypeMapping: {},
+  });
+
+  test('a value longer than every target is decided without lowercasing, and never fails', () => {
+    const result = evaluateFlags(snap, context({ email: 'ANN@EXAMPLE.COM' + 'x'.repeat(MB) }));
+    const flags = byKey(result);
+    assert.equal(result.errors, false);
+    assert.deepEqual([...flags.values()].map((f) => [f.key, f.enabled]), [['one', false], ['few', false], ['many', false], ['not-one', true], ['not-many', true]]);
+    assert.equal(lastMatchBudgetSpent(), 0);
+  });
+
+  test('values within the targets\' length still compare case-insensitively', () => {
+    const flags = byKey(evaluateFlags(snap, context({ email: 'ANN@Example.com' })));
+    assert.equal(flags.get('one')!.enabled, true);
+    assert.equal(flags.get('few')!.enabled, true);
+    assert.equal(flags.get('not-one')!.enabled, false);
+    assert.equal(byKey(evaluateFlags(snap, context({ email: 'U7@EXAMPLE.COM' }))).get('many')!.enabled, true);
+  });
+});
+
 describe('match-budget module', () => {
   test('is unlimited outside an evaluation, so operators called directly never fail', () => {
     assert.equal(remainingMatchBudget(), Infinity);
