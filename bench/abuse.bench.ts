@@ -33,6 +33,8 @@ const ROUNDS = 3;
 const ABUSE_CONNECTIONS = 2;
 /** The paced phase's abusive requests per second: about what the server without a budget could answer. */
 const PACED_RATE = 2;
+/** How long the abuser runs alone, to measure the server's CPU per abusive request. */
+const ABUSE_ONLY_MS = 5_000;
 /** The abuser's own bounds: it stops at whichever comes first. */
 const ABUSE_MAX_REQUESTS = 2000;
 const EMAIL_CHARS = 1_000_000;
@@ -239,6 +241,16 @@ async function main(): Promise<void> {
     const alone = summary('alone');
     const backToBack = summary('backToBack');
     const paced = summary('paced');
+    // Server CPU per abusive request, alone: the abuser back to back for ABUSE_ONLY_MS, no neighbour.
+    const abuseOnlyLog = join(work, 'abuser-only.log');
+    const c0 = cpuSeconds([pid]);
+    abuser = spawnNode([fileURLToPath(import.meta.url), '--abuser', url, project.token, String(ABUSE_CONNECTIONS), String(ABUSE_ONLY_MS), '0'], { env: process.env, logFile: abuseOnlyLog });
+    await abuser.exited;
+    abuser = null;
+    const onlyLines = readFileSync(abuseOnlyLog, 'utf8').trim().split('\n');
+    const only = JSON.parse(onlyLines[onlyLines.length - 1]!) as { answered: number; seconds: number };
+    const abuseOnly = { answered: only.answered, seconds: only.seconds, serverCpuMsPerRequest: round((1000 * (cpuSeconds([pid]) - c0)) / Math.max(1, only.answered)) };
+
     const result = {
       bench: 'abuse',
       server: vexilDir,
@@ -248,6 +260,7 @@ async function main(): Promise<void> {
       emailChars: EMAIL_CHARS,
       abuseConnections: ABUSE_CONNECTIONS,
       rounds: ROUNDS,
+      abuseOnly,
       alone,
       backToBack,
       paced: { ratePerSecond: PACED_RATE, ...paced },
