@@ -12,10 +12,10 @@
  * PostHog has no equivalent. Its Rust server bounds only backtracking (`REGEX_BACKTRACK_LIMIT`
  * = 10 000 per search, in rust/feature-flags/src/properties/property_matching.rs; past it the
  * search is an error) and never truncates or limits property values in matching; its regex
- * crate scans a megabyte in about a millisecond, and axum's default body limit (2 MB) bounds
- * the rest. posthog-node's local evaluation (`matchFeatureFlagRegex` in @posthog/core) runs
+ * crate scans a megabyte in about a millisecond, and its router (rust/feature-flags/src/router.rs)
+ * sets no body limit of its own, leaving axum's 2 MB default. posthog-node's local evaluation (`matchFeatureFlagRegex` in @posthog/core) runs
  * JavaScript's RegExp with no bound: it only ever evaluates its own process's data. Vexil's
- * linear engine is ~50× slower per character than Rust's, hence this budget.
+ * linear engine (re2js) is one to two orders of magnitude slower per character, hence the budget.
  *
  * Semantics: a filter whose subject does not fit the remaining budget fails its flag with
  * `match_budget_exceeded` (the flag is `failed`, the response says errorsWhileComputingFlags),
