@@ -40,6 +40,12 @@ export interface Config {
   readonly snapshotPollSeconds: number;
   /** Longest wait for a per-request store lookup, ms; then affected flags fail. Default 2000. */
   readonly lookupTimeoutMs: number;
+  /**
+   * Characters of property text one flag evaluation may scan (regex searches count 16 per
+   * character); filters past it fail their flag (`match_budget_exceeded`). 0 = unlimited.
+   * Default 1,048,576 (engine/match/match-budget.ts).
+   */
+  readonly matchBudgetChars: number;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -102,6 +108,7 @@ export function loadConfig(env: Env = process.env): Config {
     personCacheSize: int('VEXIL_PERSON_CACHE_SIZE', 50_000, 0, 10_000_000),
     snapshotPollSeconds: int('VEXIL_SNAPSHOT_POLL_SECONDS', 5, 1, 86_400),
     lookupTimeoutMs: int('VEXIL_LOOKUP_TIMEOUT_MS', 2000, 1, 600_000),
+    matchBudgetChars: int('VEXIL_MATCH_BUDGET_CHARS', MiB, 0, 1_000_000_000),
   };
 
   if (problems.length > 0) {

@@ -8,7 +8,9 @@ import { type CompiledFlag, FALSE, TRUE, UNKNOWN } from './compile/compiled-type
 import { beginBucketTable, bucket, flushBuckets, prefetchBuckets, queueBuckets, tableBucket } from './buckets.ts';
 import { EvaluationRun, INCONCLUSIVE, NOT_EVALUATED, UNKNOWN_IDENTIFIER } from './evaluation-run.ts';
 import { hashBytes, SALT_NONE, SALT_VARIANT } from './hash.ts';
-import { conditionTri, FlagFailure } from './match-condition.ts';
+import { beginMatchBudget, DEFAULT_MATCH_BUDGET, endMatchBudget } from './match/match-budget.ts';
+import { FlagFailure } from './flag-failure.ts';
+import { conditionTri } from './match-condition.ts';
 import { decideWithFailedDependencies, dependsOnFailedFlag } from './failed-dependency.ts';
 import { DESCRIPTIONS } from './reasons.ts';
 import { selectFlags } from './select-flags.ts';
@@ -193,6 +195,15 @@ function matchConditions(
  * selected (inactive, filtered out) count as `false` for flags that depend on them.
  */
 export function evaluateFlags(snapshot: FlagSnapshot, ctx: EvaluationContext): EvaluationResult {
+  beginMatchBudget(ctx.matchBudget ?? DEFAULT_MATCH_BUDGET);
+  try {
+    return evaluateRun(snapshot, ctx);
+  } finally {
+    endMatchBudget();
+  }
+}
+
+function evaluateRun(snapshot: FlagSnapshot, ctx: EvaluationContext): EvaluationResult {
   const run = new EvaluationRun(snapshot, ctx);
   const selected = selectFlags(snapshot, ctx);
   beginBucketTable(snapshot.flags.length);

@@ -8,3 +8,4 @@ export { evaluateFlags } from './evaluate.ts';
 export { buildPersonProperties } from './person-properties.ts';
 export { hashBucket } from './hash.ts';
 export { explainFlags, type ConditionExplanation, type PropertyExplanation } from './explain.ts';
+export { DEFAULT_MATCH_BUDGET } from './match/match-budget.ts';

@@ -19,14 +19,9 @@ import {
   UNKNOWN,
 } from './compile/compiled-types.ts';
 import { type EvaluationRun, INCONCLUSIVE, NOT_EVALUATED } from './evaluation-run.ts';
-import type { FlagErrorCode } from './types.ts';
+import { FlagFailure } from './flag-failure.ts';
 
 const hasOwn = Object.hasOwn;
-
-/** Thrown (rarely) when a reached filter fails the whole flag; caught per flag. */
-export class FlagFailure {
-  constructor(readonly code: FlagErrorCode) {}
-}
 
 function negate(t: Tri): Tri {
   return t === TRUE ? FALSE : t === FALSE ? TRUE : UNKNOWN;

@@ -34,6 +34,7 @@ export const DESCRIPTIONS: Readonly<Record<ReasonCode | FlagErrorCode, string>> 
   hash_key_override_error: 'Failed to load experience continuity overrides',
   database_error: 'Database error',
   timeout: 'Database statement timed out',
+  match_budget_exceeded: 'Property values too long to match within the per-request budget',
 };
 
 export const NO_MATCH_GROUPS_SKIPPED =

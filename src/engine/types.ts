@@ -130,6 +130,13 @@ export interface EvaluationContext {
    * when it will evaluate every flag again with stored data anyway.
    */
   stopAtInconclusive?: boolean;
+  /**
+   * Characters of property text the text operators may scan in this evaluation (regex searches
+   * by re2js or the backtracker count 16 per character); a filter whose value does not fit fails
+   * its flag with `match_budget_exceeded`, unscanned. Default `DEFAULT_MATCH_BUDGET` (1 Mi);
+   * Infinity = unlimited. See engine/match/match-budget.ts.
+   */
+  matchBudget?: number;
 }
 
 /** PostHog's reason codes (spec §4.4). Errors use the error codes of spec §10 instead. */
@@ -153,7 +160,9 @@ export type FlagErrorCode =
   | 'dependency_failed'
   | 'hash_key_override_error'
   | 'database_error'
-  | 'timeout';
+  | 'timeout'
+  /** Vexil's own (issue 13): the request's property text exceeded the matching budget. */
+  | 'match_budget_exceeded';
 
 /**
  * The decision for one flag. Decided results are shared between evaluations and frozen (a flag

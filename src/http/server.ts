@@ -27,6 +27,8 @@ export interface ServerSettings {
   /** Per project token and second; 0 = off. */
   rateLimitPerSecond: number;
   lookupTimeoutMs: number;
+  /** Matching budget per evaluation, characters; 0 = unlimited; absent = the engine's default. */
+  matchBudgetChars?: number;
 }
 
 /** Everything buildServer wires; all of it is created by the caller. */
@@ -128,6 +130,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     limits: { maxDecompressedBytes: settings.decompressedLimitBytes, maxDepth: MAX_JSON_DEPTH, maxProperties: MAX_JSON_PROPERTIES },
     rateLimiter: rate > 0 ? new RateLimiter(rate) : null,
     lookupTimeoutMs: settings.lookupTimeoutMs,
+    matchBudget: settings.matchBudgetChars === 0 ? Infinity : settings.matchBudgetChars,
     personCache: deps.personCache ?? null,
     now: deps.now ?? Date.now,
     log: deps.log,

@@ -15,6 +15,7 @@ test('defaults describe a single node on the embedded database', () => {
   assert.equal(c.logLevel, 'info');
   assert.equal(c.bodyLimitBytes, 1024 * 1024);
   assert.equal(c.rateLimitPerSecond, 0);
+  assert.equal(c.matchBudgetChars, 1024 * 1024);
   assert.ok(Object.isFrozen(c));
 });
 
@@ -34,6 +35,7 @@ test('reads every variable', () => {
     VEXIL_PERSON_CACHE_SIZE: '100',
     VEXIL_SNAPSHOT_POLL_SECONDS: '7',
     VEXIL_LOOKUP_TIMEOUT_MS: '500',
+    VEXIL_MATCH_BUDGET_CHARS: '0',
   });
   assert.deepEqual(
     { ...c },
@@ -52,6 +54,7 @@ test('reads every variable', () => {
       personCacheSize: 100,
       snapshotPollSeconds: 7,
       lookupTimeoutMs: 500,
+      matchBudgetChars: 0,
     },
   );
 });
@@ -90,4 +93,5 @@ test('numbers out of range are errors', () => {
   assert.throws(() => loadConfig({ PORT: '70000' }), /PORT/);
   assert.throws(() => loadConfig({ VEXIL_DB_POOL_SIZE: '0' }), /VEXIL_DB_POOL_SIZE/);
   assert.throws(() => loadConfig({ VEXIL_SNAPSHOT_POLL_SECONDS: '0' }), /VEXIL_SNAPSHOT_POLL_SECONDS/);
+  assert.throws(() => loadConfig({ VEXIL_MATCH_BUDGET_CHARS: '-1' }), /VEXIL_MATCH_BUDGET_CHARS/);
 });

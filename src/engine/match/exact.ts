@@ -52,6 +52,16 @@ function lowerText(a: unknown): string {
 const SMALL_LIST = 8;
 
 /**
+ * Whether a string subject is longer than every lowercased target (`max` = their longest):
+ * lowercasing never shortens, so it cannot equal any of them. Decided without lowercasing, so a
+ * huge property value costs nothing here (issue 13 §5: one request must not be able to buy
+ * megabytes of work per exact filter).
+ */
+function longerThan(a: unknown, max: number): boolean {
+  return typeof a === 'string' && a.length > max;
+}
+
+/**
  * Compiles `exact` (or, with `negate`, `is_not`) for a non-null filter value. The result tests a
  * present property value; the caller handles absent properties and null filter values.
  */
@@ -66,15 +76,22 @@ export function compileExact(value: unknown, negate: boolean): PropertyTest {
     if (targets.size <= SMALL_LIST) {
       // A few comparisons beat hashing the subject, which is a fresh string per request.
       const list = [...targets];
+      const max = Math.max(...list.map((t) => t.length));
       const has = (a: unknown): boolean => {
+        if (longerThan(a, max)) return false;
         const s = lowerText(a);
         for (let i = 0; i < list.length; i++) if (list[i] === s) return true;
         return false;
       };
       return negate ? (a) => !has(a) : has;
     }
-    return negate ? (a) => !targets.has(lowerText(a)) : (a) => targets.has(lowerText(a));
+    let max = 0;
+    for (const t of targets) max = Math.max(max, t.length);
+    const has = (a: unknown): boolean => !longerThan(a, max) && targets.has(lowerText(a));
+    return negate ? (a) => !has(a) : has;
   }
   const target = lowerText(value);
-  return negate ? (a) => lowerText(a) !== target : (a) => lowerText(a) === target;
+  const max = target.length;
+  const equal = (a: unknown): boolean => !longerThan(a, max) && lowerText(a) === target;
+  return negate ? (a) => !equal(a) : equal;
 }

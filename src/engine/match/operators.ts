@@ -10,7 +10,10 @@ import { compileBetween, compileComparison } from './numeric.ts';
 import { compileSemver } from './semver.ts';
 import { compileEndsWith, compileIcontains, compileIcontainsMulti, compileRegexOperator, compileStartsWith } from './string.ts';
 
-/** Tests a PRESENT property value (which may be null). Never throws. */
+/**
+ * Tests a PRESENT property value (which may be null). Throws nothing but FlagFailure
+ * (`match_budget_exceeded`, engine/match/match-budget.ts), which fails the flag.
+ */
 export type PropertyTest = (value: unknown, now: number) => boolean;
 
 export interface CompiledOperator {

@@ -27,10 +27,13 @@ import { parseRegex } from './regex-parse.ts';
 import { compileProgram } from './regex-program.ts';
 import { translateToRe2 } from './regex-re2.ts';
 import { NON_ASCII_WORD } from './regex-unicode.ts';
+import { SCAN_WEIGHT } from './match-budget.ts';
 
 /** A compiled pattern. `test` never throws: `null` means the step budget was exceeded. */
 export interface CompiledRegex {
   test(subject: string): boolean | null;
+  /** Matching-budget units per subject character (engine/match/match-budget): 1 for V8's RegExp, more for re2js and the backtracker. */
+  readonly weight: number;
 }
 
 /** Features that make fancy_regex backtrack, and so subject it to the backtrack limit. */
@@ -47,8 +50,9 @@ function compileRe2(source: string, flags: number): RE2JS | null {
 }
 
 /** Wraps a matcher so that an unexpected internal error reads as "could not decide", never a throw. */
-function guarded(test: Test): CompiledRegex {
+function guarded(test: Test, weight = SCAN_WEIGHT): CompiledRegex {
   return {
+    weight,
     test(subject) {
       try {
         return test(subject);
@@ -121,7 +125,7 @@ function build(pattern: string): CompiledRegex | null {
   if (parsed === null) return null;
   if (isQuantifierFreeLiteral(pattern)) {
     const native = new RegExp(pattern);
-    return guarded((s) => native.test(s));
+    return guarded((s) => native.test(s), 1);
   }
   const whole = viaRe2(parsed, parsed.root);
   if (whole !== null) return guarded(whole);

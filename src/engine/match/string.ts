@@ -3,14 +3,22 @@
  * Substring, prefix, suffix and regex operators (spec §5 table, §5.3). Case-insensitivity is
  * ASCII-only here, as in PostHog's Rust server (`to_ascii_lowercase`), unlike `exact`.
  */
+import { spendMatchBudget } from './match-budget.ts';
 import type { PropertyTest } from './operators.ts';
 import { compileRegex } from './regex.ts';
 import { asciiLower, str } from './value-text.ts';
 
 const NEVER: PropertyTest = () => false;
 
+/**
+ * The property's text, ASCII-lowercased, once its length is paid from the evaluation's matching
+ * budget (1 unit per character): lowercasing and the scan that follows are both linear in it.
+ * Throws FlagFailure when the budget cannot pay, before any lowercasing.
+ */
 function subject(a: unknown): string {
-  return asciiLower(typeof a === 'string' ? a : str(a));
+  const text = typeof a === 'string' ? a : str(a);
+  spendMatchBudget(text.length);
+  return asciiLower(text);
 }
 
 /** `icontains` / `not_icontains`: `asciiLower(str(P[k]))` contains `asciiLower(str(value))`. */
@@ -50,6 +58,9 @@ export function compileEndsWith(value: unknown, negate: boolean): PropertyTest {
  * `regex` / `not_regex` (spec §5.3): pattern `str(value)`, subject `str(P[k])`, unanchored. An
  * invalid pattern and an exceeded step budget are both "false" for BOTH operators, as in Rust
  * (an invalid pattern returns `Ok(false)`, a backtrack-limit error surfaces as an error).
+ * The subject's length times the pattern's weight is paid from the evaluation's matching budget
+ * before the search; when it cannot be paid the flag fails (FlagFailure, match_budget_exceeded)
+ * and the search never runs.
  */
 export function compileRegexOperator(value: unknown, negate: boolean): PropertyTest {
   let re: ReturnType<typeof compileRegex>;
@@ -60,10 +71,13 @@ export function compileRegexOperator(value: unknown, negate: boolean): PropertyT
   }
   if (re === null) return NEVER;
   const compiled = re;
+  const weight = re.weight;
   return (a) => {
+    const text = typeof a === 'string' ? a : str(a);
+    spendMatchBudget(text.length * weight);
     let found: boolean | null;
     try {
-      found = compiled.test(typeof a === 'string' ? a : str(a));
+      found = compiled.test(text);
     } catch {
       found = null;
     }

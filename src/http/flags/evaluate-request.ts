@@ -21,6 +21,8 @@ export interface EvaluateDeps {
   metrics: Metrics;
   /** Longest wait for the store, ms; then the affected flags fail with `timeout`. */
   lookupTimeoutMs: number;
+  /** Matching budget per evaluation (engine/match/match-budget.ts); absent = the engine's default. */
+  matchBudget?: number;
   /** Per-node cache of lookups (VEXIL_PERSON_CACHE_SIZE > 0); null = always ask the store. */
   personCache: PersonCache | null;
 }
@@ -175,6 +177,7 @@ export function evaluateRequest(
     // Every flag is evaluated again once stored data is in, so this pass stops at the first
     // inconclusive flag (a request without properties used to pay for two full passes).
     stopAtInconclusive: true,
+    matchBudget: deps.matchBudget,
   };
   // An explanation reads every condition, so it is made from the stored-data pass.
   const first = opts.detailedAnalysis === true || needsStoreAnyway(entry, body, flagKeys, opts) ? STORE_NEEDED : evaluateFlags(snapshot, base);
@@ -258,6 +261,7 @@ async function evaluateWithStoredData(
     evaluationContexts: base.evaluationContexts,
     now: base.now,
     stopAtInconclusive: false,
+    matchBudget: base.matchBudget,
   };
   const second = evaluateFlags(snapshot, ctx);
   const flags = overridesFailed ? second.flags.map((f) => (isContinuity(entry, f.key) ? failed(f, 'hash_key_override_error') : f)) : second.flags;

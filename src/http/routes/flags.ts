@@ -29,6 +29,8 @@ export interface FlagsRouteDeps {
   limits: DecodeLimits;
   rateLimiter: RateLimiter | null;
   lookupTimeoutMs: number;
+  /** Matching budget per evaluation (engine units; Infinity = unlimited; absent = engine default). */
+  matchBudget?: number;
   personCache: PersonCache | null;
   /** The clock, ms since the epoch (tests pin it). */
   now: () => number;
