@@ -137,7 +137,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     log: deps.log as FastifyBaseLogger,
   });
   registerDefinitionsRoutes(app, { store: deps.store, snapshots: deps.snapshots, rateLimiter: rate > 0 ? new RateLimiter(rate) : null });
-  registerHealthRoutes(app, { store: deps.store });
+  registerHealthRoutes(app, { store: deps.store, snapshots: deps.snapshots });
   registerMetricsRoute(app, { metrics });
   return app;
 }
