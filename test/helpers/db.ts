@@ -71,7 +71,9 @@ export async function openTestStore(kind: StoreKind, extra: { poolSize?: number 
   if (kind === 'postgres') {
     await assertPostgresReachable(TEST_DATABASE_URL);
     const schema = uniqueSchemaName();
-    options = { databaseUrl: TEST_DATABASE_URL, dataDir: '', schema, poolSize: extra.poolSize ?? 4 };
+    // A long deadline: on a machine shared by many test runs a bulk setup step may take seconds;
+    // the tests of deadlines (test/integration/faults/) open their stores with short ones.
+    options = { databaseUrl: TEST_DATABASE_URL, dataDir: '', schema, poolSize: extra.poolSize ?? 4, timeoutMs: 60_000 };
     dropData = () => dropSchema(TEST_DATABASE_URL, schema);
   } else {
     const dataDir = await mkdtemp(join(tmpdir(), 'vexil-test-'));

@@ -156,8 +156,11 @@ export function createPgDriver(options: PgDriverOptions): SqlDriver {
       client = undefined;
       return result;
     } catch (err) {
+      const connectionFailed = call.broken || isConnectionFailure(err);
+      // An answer, even an SQL error, proves the server is reachable.
+      if (!connectionFailed && !call.abandoned) down = null;
       // A connection that failed mid-call is not given to anyone else.
-      if (client) client.release(call.broken || isConnectionFailure(err) ? (err as Error) : undefined);
+      if (client) client.release(connectionFailed ? (err as Error) : undefined);
       client = undefined;
       throw translate(err);
     } finally {
