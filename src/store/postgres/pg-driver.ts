@@ -12,7 +12,8 @@
  *   that would outlive its caller. The one window that stays undecidable is a COMMIT sent but not
  *   answered when the network dies: nobody can know whether the server received it.
  * - A failure to connect (refused, connect timeout, server not accepting) marks the database
- *   down: then calls fail at once with that reason, except one at a time that goes through as a
+ *   down: then calls fail at once with that reason, except one at a time (and at most one every
+ *   PROBE_INTERVAL_MS) that goes through as a
  *   probe; the first success clears it. Lookups stop waiting out their timeout during an outage.
  * - Errors of idle or busy connections (a terminated backend, a reset) never reach the process as
  *   an unhandled 'error' event: each client gets a listener, and the pool's are reported to
@@ -40,6 +41,9 @@ export interface PgDriverOptions {
   /** Told about errors of pooled connections (terminated backends, resets); they never crash the process. */
   onConnectionError?: (err: Error) => void;
 }
+
+/** While the database is down, the shortest time from the end of one try (probe) to the next. */
+const PROBE_INTERVAL_MS = 500;
 
 /** SQLSTATEs meaning the server or the connection is not usable (not a problem with the statement). */
 const UNAVAILABLE_STATES = /^(08|57P0[1-5]|53300|57014|25P03)/;
@@ -112,12 +116,14 @@ export function createPgDriver(options: PgDriverOptions): SqlDriver {
   /** Set while the server cannot be connected to: calls fail fast, one probe at a time goes through. */
   let down: Error | null = null;
   let probing = false;
+  let lastProbeEnd = 0;
 
   /** Runs `work` on one pooled client within the deadline; see the module comment for the guarantees. */
   async function withClient<T>(timeoutMs: number, work: (client: pg.PoolClient, call: Call) => Promise<T>): Promise<T> {
     let probe = false;
     if (down) {
-      if (probing) throw unavailable(`Database unavailable: ${down.message}`, down);
+      const now = performance.now();
+      if (probing || now - lastProbeEnd < PROBE_INTERVAL_MS) throw unavailable(`Database unavailable: ${down.message}`, down);
       probing = probe = true;
     }
     const call: Call = { abandoned: null, broken: false };
@@ -165,7 +171,10 @@ export function createPgDriver(options: PgDriverOptions): SqlDriver {
       throw translate(err);
     } finally {
       clearTimeout(timer);
-      if (probe) probing = false;
+      if (probe) {
+        probing = false;
+        lastProbeEnd = performance.now();
+      }
     }
   }
 
