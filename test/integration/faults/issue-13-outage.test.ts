@@ -104,6 +104,8 @@ describe('issue 13: database refused or black-holed', () => {
     await direct.store.createFlag(projectId, { key: 'everyone', name: 'everyone', active: true, filters: { groups: [{ properties: [], rollout_percentage: 100 }] } }, 'test');
     await app.notifyDefinitionsChanged(projectId);
     await direct.store.applyPersonUpdates(projectId, [{ distinctId: 'stored-user', set: { plan: 'pro' } }]);
+    // A real socket too: POST /flags on a socket takes the fast path (flags-fast-path.ts), not fastify.
+    await app.server.listen({ port: 0, host: '127.0.0.1' });
   });
   after(async () => {
     await app?.close();
@@ -151,6 +153,16 @@ describe('issue 13: database refused or black-holed', () => {
     assertUnavailable(uncached, '/flags for an uncached token');
     assert.match(uncached.body, /database service is currently unavailable/);
     figures.refusedUncachedTokenMs = uncached.ms;
+    const address = app.server.server.address() as import('node:net').AddressInfo;
+    const onSocket = await fetch(`http://127.0.0.1:${address.port}/flags?v=2`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token: 'phc_not_cached_token_3', distinct_id: 'u' }),
+      signal: AbortSignal.timeout(10_000),
+    });
+    assert.equal(onSocket.status, 503, 'the fast path too');
+    assert.equal(onSocket.headers.get('retry-after'), '2');
+    assert.match(await onSocket.text(), /database service is currently unavailable/);
     const capture = await call('POST', '/batch/', { api_key: token, batch: [{ event: 'e', distinct_id: 'c1', properties: { $set: { plan: 'free' } } }] }, false);
     assertUnavailable(capture, 'capture /batch/');
     figures.refusedCaptureMs = capture.ms;
