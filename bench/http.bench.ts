@@ -37,7 +37,7 @@ import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import postgres from 'postgres';
+import { sqlOnce } from '../test/helpers/db.ts';
 import { buildFiftyFlagProject, generateUsers, type BenchUser } from './fixtures/fifty-flag-project.ts';
 import { createUnleashPeer } from './peers/unleash.ts';
 import { databaseUrl, recreateDatabase } from './http/pg.ts';
@@ -251,9 +251,7 @@ async function main(): Promise<void> {
   say(`imported ${imported} persons in ${importS.toFixed(1)} s`);
   {
     // Settle the fresh tables now rather than let autovacuum do it during a measurement.
-    const sql = postgres(databaseUrl(VEXIL_DB), { max: 1, onnotice: () => undefined });
-    await sql`VACUUM ANALYZE`;
-    await sql.end({ timeout: 5 });
+    await sqlOnce(databaseUrl(VEXIL_DB), 'VACUUM ANALYZE');
   }
 
   const flagsUrl = `${vexil.base}/flags?v=2`;

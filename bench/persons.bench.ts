@@ -10,11 +10,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
-import postgres from 'postgres';
 import { hashSecret } from '../src/auth/keys.ts';
 import type { FlagFiltersDef } from '../src/engine/index.ts';
 import { openStore } from '../src/store/open-store.ts';
 import { mulberry32 } from '../test/helpers/rng.ts';
+import { sqlOnce } from '../test/helpers/db.ts';
 import { buildBenchServer } from './fixtures/bench-server.ts';
 
 const URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -61,7 +61,6 @@ function percentile(sorted: Float64Array, p: number): number {
 async function main(): Promise<void> {
   const schema = `vexil_bench_${randomBytes(5).toString('hex')}`;
   const store = await openStore({ databaseUrl: URL, dataDir: '', schema, poolSize: 16 });
-  const admin = postgres(URL, { max: 1, onnotice: () => {} });
   try {
     await store.migrate();
     const project = await store.createProject({ name: 'bench', apiToken: 'phc_bench_persons', secretTokenHash: hashSecret('phs_bench') });
@@ -72,7 +71,7 @@ async function main(): Promise<void> {
     const importS = (performance.now() - importStart) / 1000;
     console.log(`imported ${imported} persons in ${importS.toFixed(1)} s (${Math.round(imported / importS)} persons/s)`);
     // A long-running database has statistics; a freshly bulk-loaded schema gets them now.
-    await admin.unsafe(`ANALYZE "${schema}".persons; ANALYZE "${schema}".person_distinct_ids;`);
+    await sqlOnce(URL, `ANALYZE "${schema}".persons; ANALYZE "${schema}".person_distinct_ids;`);
 
     const { server, metrics } = await buildBenchServer(store);
     const samples = new Float64Array(MEASURE);
@@ -134,8 +133,7 @@ async function main(): Promise<void> {
     await server.close();
   } finally {
     await store.close();
-    await admin.unsafe(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    await admin.end({ timeout: 1 });
+    await sqlOnce(URL, `DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
   }
 }
 

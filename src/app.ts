@@ -61,7 +61,14 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const ownsStore = options.store === undefined;
   const store =
     options.store ??
-    (await openStore({ databaseUrl: config.databaseUrl ?? undefined, dataDir: config.dataDir, poolSize: config.dbPoolSize }));
+    (await openStore({
+      databaseUrl: config.databaseUrl ?? undefined,
+      dataDir: config.dataDir,
+      poolSize: config.dbPoolSize,
+      timeoutMs: config.dbTimeoutMs,
+      connectTimeoutMs: config.dbConnectTimeoutMs,
+      onConnectionError: (err) => log.warn({ err }, 'database connection lost'),
+    }));
   try {
     if (ownsStore) {
       await store.migrate();

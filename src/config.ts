@@ -46,6 +46,13 @@ export interface Config {
    * Default 1,048,576 (engine/match/match-budget.ts).
    */
   readonly matchBudgetChars: number;
+  /**
+   * Deadline of every PostgreSQL call (one statement or transaction, the wait for a connection
+   * included), ms; past it the caller gets 503 and the work is abandoned (never applied later). Default 5000.
+   */
+  readonly dbTimeoutMs: number;
+  /** Longest wait to open one PostgreSQL connection, ms. Default 3000. */
+  readonly dbConnectTimeoutMs: number;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -109,6 +116,8 @@ export function loadConfig(env: Env = process.env): Config {
     snapshotPollSeconds: int('VEXIL_SNAPSHOT_POLL_SECONDS', 5, 1, 86_400),
     lookupTimeoutMs: int('VEXIL_LOOKUP_TIMEOUT_MS', 2000, 1, 600_000),
     matchBudgetChars: int('VEXIL_MATCH_BUDGET_CHARS', MiB, 0, 1_000_000_000),
+    dbTimeoutMs: int('VEXIL_DB_TIMEOUT_MS', 5000, 100, 600_000),
+    dbConnectTimeoutMs: int('VEXIL_DB_CONNECT_TIMEOUT_MS', 3000, 100, 600_000),
   };
 
   if (problems.length > 0) {

@@ -70,3 +70,9 @@ export class VexilError extends Error {
 export function isVexilError(err: unknown): err is VexilError {
   return err instanceof VexilError;
 }
+
+/**
+ * Seconds a client is told to wait (`Retry-After`) with a 503 for an unavailable database: long
+ * enough not to hammer a recovering server, short enough for a failover or a reconnect.
+ */
+export const RETRY_AFTER_SECONDS = 2;

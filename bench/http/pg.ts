@@ -3,7 +3,7 @@
  * The benchmark's own PostgreSQL databases, made fresh at the start of every run and left in
  * place afterwards for inspection.
  */
-import postgres from 'postgres';
+import { sqlOnce } from '../../test/helpers/db.ts';
 
 /** The server's URL (BENCH_PG_URL, default the local trust-auth server) with `database` swapped in. */
 export function databaseUrl(database: string): string {
@@ -15,11 +15,6 @@ export function databaseUrl(database: string): string {
 /** Drops (closing its connections) and creates `database`. */
 export async function recreateDatabase(database: string): Promise<void> {
   if (!/^[a-z_][a-z0-9_]*$/.test(database)) throw new Error(`bad database name ${database}`);
-  const sql = postgres(databaseUrl('postgres'), { max: 1, onnotice: () => undefined });
-  try {
-    await sql.unsafe(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-    await sql.unsafe(`CREATE DATABASE ${database}`);
-  } finally {
-    await sql.end({ timeout: 5 });
-  }
+  await sqlOnce(databaseUrl('postgres'), `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+  await sqlOnce(databaseUrl('postgres'), `CREATE DATABASE ${database}`);
 }

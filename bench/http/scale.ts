@@ -6,7 +6,7 @@
  * 21,000 flags would take minutes and measure the admin path, not what is asked here).
  * Also the in-process rebuild timing of a snapshot.
  */
-import postgres from 'postgres';
+import pg from 'pg';
 import { generateToken, hashSecret } from '../../src/auth/keys.ts';
 import { MemoryChangeBus } from '../../src/cache/memory/memory-change-bus.ts';
 import { SnapshotCache, toProjectDefs } from '../../src/cache/snapshot-cache.ts';
@@ -25,7 +25,7 @@ export interface ScaleProject {
 /** Creates `count` projects of `copies` × the fixture's flags each (keys suffixed `-cN`), with its cohorts. */
 export async function createScaleProjects(databaseUrl: string, defs: ProjectDefs, count: number, copies: number, namePrefix: string): Promise<ScaleProject[]> {
   const store = await openStore({ databaseUrl, dataDir: '.', poolSize: 8 });
-  const sql = postgres(databaseUrl, { max: 4, onnotice: () => undefined });
+  const sql = new pg.Pool({ connectionString: databaseUrl, max: 4 });
   try {
     return await pool(Array.from({ length: count }, (_, i) => i), 4, async (i) => {
       const apiToken = generateToken('phc');
@@ -39,14 +39,17 @@ export async function createScaleProjects(databaseUrl: string, defs: ProjectDefs
       for (let copy = 0; copy < copies; copy++) {
         for (const f of defs.flags) rows.push({ key: `${f.key}-c${copy}`, name: f.key, filters: remapCohorts(f, cohortIds) });
       }
-      await sql`INSERT INTO feature_flags (project_id, key, name, filters, active, evaluation_runtime)
-                SELECT ${project.id}, f->>'key', f->>'name', f->'filters', true, 'all'
-                FROM jsonb_array_elements(${sql.json(rows as never)}) AS f`;
-      await sql`UPDATE projects SET revision = revision + 1 WHERE id = ${project.id}`;
+      await sql.query(
+        `INSERT INTO feature_flags (project_id, key, name, filters, active, evaluation_runtime)
+         SELECT $1, f->>'key', f->>'name', f->'filters', true, 'all'
+         FROM jsonb_array_elements($2::text::jsonb) AS f`,
+        [project.id, JSON.stringify(rows)],
+      );
+      await sql.query('UPDATE projects SET revision = revision + 1 WHERE id = $1', [project.id]);
       return { id: project.id, token: apiToken, flags: rows.length };
     });
   } finally {
-    await sql.end({ timeout: 5 });
+    await sql.end();
     await store.close();
   }
 }

@@ -4,7 +4,7 @@
  * (PostHog/drf-exceptions-hog `exceptions_hog/handler.py`, spec §8). 5xx bodies stay generic.
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { isVexilError } from '../errors.ts';
+import { isVexilError, RETRY_AFTER_SECONDS } from '../errors.ts';
 import { adminErrorKind, type DrfKind } from '../http/error-handler.ts';
 
 /** The DRF error body PostHog's admin API returns. */
@@ -14,6 +14,17 @@ export interface DrfErrorBody extends DrfKind {
 }
 
 const GENERIC_5XX: DrfErrorBody = { type: 'server_error', code: 'error', detail: 'A server error occurred.', attr: null };
+
+/**
+ * An outage is 503, not a generic 500: the client may retry (`Retry-After`), and a write answered
+ * this way was not applied (the store abandons it at its deadline).
+ */
+const UNAVAILABLE: DrfErrorBody = {
+  type: 'server_error',
+  code: 'service_unavailable',
+  detail: 'The database is unavailable or did not answer in time. Please try again later.',
+  attr: null,
+};
 
 /** Fastify's own request errors (body parsing, limits) in DRF terms. */
 function fromFastifyError(err: FastifyError, req: FastifyRequest): { status: number; body: DrfErrorBody } | null {
@@ -50,6 +61,7 @@ export function markFormRead(req: FastifyRequest): void {
  */
 export function renderAdminError(err: unknown, req: FastifyRequest): { status: number; body: DrfErrorBody } {
   if (isVexilError(err)) {
+    if (err.code === 'VXL_STORE_UNAVAILABLE') return { status: 503, body: UNAVAILABLE };
     if (err.status >= 500) return { status: err.status, body: GENERIC_5XX };
     const kind = adminErrorKind(err.code);
     return { status: err.status, body: { ...kind, detail: err.message, attr: err.attr } };
@@ -72,5 +84,6 @@ export async function adminErrorHandler(err: unknown, req: FastifyRequest, reply
   if (status >= 500) req.log.error({ err }, 'admin request failed');
   else req.log.debug({ err, code: body.code }, 'admin request rejected');
   if (status === 401) reply.header('WWW-Authenticate', 'Bearer realm="api"');
+  if (status === 503) reply.header('Retry-After', String(RETRY_AFTER_SECONDS));
   await reply.code(status).type('application/json; charset=utf-8').send(body);
 }

@@ -115,6 +115,11 @@ export class SnapshotCache {
     this.#timer = null;
   }
 
+  /** Projects whose compiled snapshot this node holds (it can serve their flags without the store). */
+  get loadedProjects(): number {
+    return this.#byId.size;
+  }
+
   /** The cached entry for a project token, without I/O; undefined when not cached. */
   peekToken(token: string): ProjectEntry | undefined {
     const id = this.#idByToken.get(token);

@@ -8,7 +8,7 @@
  * `payload_too_large` in Django), and admin/error-handler.ts renders it with fastify's errors.
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { isVexilError, VexilError, type ErrorCode } from '../errors.ts';
+import { isVexilError, RETRY_AFTER_SECONDS, VexilError, type ErrorCode } from '../errors.ts';
 
 /** How a route family renders errors. */
 export type RouteFamily = 'flags' | 'definitions' | 'api';
@@ -168,6 +168,7 @@ export function renderError(
 /** Sends the response for an error in the shape of the request's route family. */
 export function sendError(err: unknown, request: FastifyRequest, reply: FastifyReply, opts: ErrorHandlerOptions): FastifyReply {
   const r = renderError(err, request.url, request.log, request.id, opts);
+  if (r.status === 503) reply.header('retry-after', String(RETRY_AFTER_SECONDS));
   return reply.code(r.status).type(r.contentType).send(r.body);
 }
 

@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyBaseLogger } from 'fastify';
-import { VexilError } from '../errors.ts';
+import { RETRY_AFTER_SECONDS, VexilError } from '../errors.ts';
 import { bodyPool } from './body-pool.ts';
 import { renderError, type ErrorHandlerOptions } from './error-handler.ts';
 import { parseFlagsQuery, type FlagsQuery } from './flags/flags-query.ts';
@@ -110,6 +110,7 @@ export function createFlagsFastPath(deps: FlagsFastPathDeps): (req: IncomingMess
   };
   const fail = (res: ServerResponse, route: string, url: string, id: string, started: number, err: unknown) => {
     const r = renderError(err, url, deps.log, id, deps.errors);
+    if (r.status === 503) res.setHeader('retry-after', String(RETRY_AFTER_SECONDS));
     send(res, route, id, started, r.status, r.contentType, r.body);
   };
 

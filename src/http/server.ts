@@ -145,7 +145,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   registerDefinitionsRoutes(app, { store: deps.store, snapshots: deps.snapshots, rateLimiter: rate > 0 ? new RateLimiter(rate) : null });
   const webUi = deps.webDir ? loadWebUi(deps.webDir) : null;
   const sendUi = webUi === null ? null : await registerWebUi(app, webUi);
-  registerHealthRoutes(app, { store: deps.store, sendUi });
+  registerHealthRoutes(app, { store: deps.store, snapshots: deps.snapshots, sendUi });
   registerMetricsRoute(app, { metrics });
   return app;
 }

@@ -5,7 +5,7 @@
  * PostHog/posthog rust/capture). 5xx bodies say only that something failed; detail is logged.
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { isVexilError, VexilError, type ErrorCode } from '../errors.ts';
+import { isVexilError, RETRY_AFTER_SECONDS, VexilError, type ErrorCode } from '../errors.ts';
 
 /** The capture error body. `errors` lists per-event problems when there are any. */
 export interface CaptureErrorBody {
@@ -69,6 +69,7 @@ export function captureErrorHandler(bodyLimitBytes: number) {
     const body = renderCaptureError(err, bodyLimitBytes);
     if (body.status >= 500) request.log.error({ err: isVexilError(err) ? (err.cause ?? err) : err }, 'capture request failed');
     else request.log.debug({ err, code: body.code }, 'capture request rejected');
+    if (body.status === 503) reply.header('retry-after', String(RETRY_AFTER_SECONDS));
     await reply.code(body.status).type('application/json; charset=utf-8').send(body);
   };
 }

@@ -54,5 +54,5 @@ export async function runMigrations(db: SqlDriver, schema: string | undefined): 
       done.push(m.version);
     }
     return done;
-  });
+  }, { timeoutMs: 0 }); // a migration may rightly take long; it holds no request
 }

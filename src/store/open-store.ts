@@ -15,6 +15,12 @@ export interface OpenStoreOptions {
   poolSize?: number;
   /** Schema for all tables (search_path), e.g. one per test file; created by migrate(). */
   schema?: string;
+  /** PostgreSQL: deadline of one call, ms (see PgDriverOptions.timeoutMs). */
+  timeoutMs?: number;
+  /** PostgreSQL: longest wait to open a connection, ms. */
+  connectTimeoutMs?: number;
+  /** PostgreSQL: told about errors of pooled connections, which never crash the process. */
+  onConnectionError?: (err: Error) => void;
 }
 
 /**
@@ -23,7 +29,8 @@ export interface OpenStoreOptions {
  */
 export async function openStore(options: OpenStoreOptions): Promise<Store> {
   if (options.databaseUrl) {
-    return createPostgresStore({ url: options.databaseUrl, poolSize: options.poolSize, schema: options.schema });
+    const { databaseUrl: url, poolSize, schema, timeoutMs, connectTimeoutMs, onConnectionError } = options;
+    return createPostgresStore({ url, poolSize, schema, timeoutMs, connectTimeoutMs, onConnectionError });
   }
   return createEmbeddedStore({ dataDir: options.dataDir, schema: options.schema });
 }

@@ -1,6 +1,6 @@
 /**
  * @module store/sql-client
- * The tiny SQL client both backends provide (porsager `postgres`, PGlite), so one SQL
+ * The tiny SQL client both backends provide (node-postgres `pg`, PGlite), so one SQL
  * implementation of the Store runs on either, plus the parameter and error helpers it needs.
  */
 
@@ -15,10 +15,19 @@ export interface SqlClient {
   exec(text: string): Promise<void>;
 }
 
+/** Options of one driver call. */
+export interface SqlCallOptions {
+  /**
+   * Deadline of the whole call, ms, replacing the driver's default (PostgreSQL; PGlite has none);
+   * 0 = none, for migrations and bulk imports.
+   */
+  timeoutMs?: number;
+}
+
 /** A backend connection: a client that can also open transactions and be closed. */
 export interface SqlDriver extends SqlClient {
   /** Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. No nesting. */
-  transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: SqlClient) => Promise<T>, options?: SqlCallOptions): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -29,10 +38,10 @@ const RETRYABLE = new Set(['40P01', '40001']);
  * Runs `fn` in a transaction, retrying a few times on deadlock or serialization failure: these
  * are expected when concurrent ingestion batches touch the same persons in different orders.
  */
-export async function withTransaction<T>(db: SqlDriver, fn: (tx: SqlClient) => Promise<T>): Promise<T> {
+export async function withTransaction<T>(db: SqlDriver, fn: (tx: SqlClient) => Promise<T>, options?: SqlCallOptions): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await db.transaction(fn);
+      return await db.transaction(fn, options);
     } catch (err) {
       if (attempt >= 5 || !RETRYABLE.has(sqlState(err) ?? '')) throw err;
     }

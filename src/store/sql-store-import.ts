@@ -112,7 +112,7 @@ export async function importPersons(
     const dids = [...batch.keys()];
     const props = [...batch.values()].map(jsonText);
     batch = new Map();
-    const job = withTransaction(db, (tx) => upsertPersons(tx, projectId, dids, props, true)).then(
+    const job = withTransaction(db, (tx) => upsertPersons(tx, projectId, dids, props, true), { timeoutMs: 0 }).then(
       (n) => {
         written += n;
       },

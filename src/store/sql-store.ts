@@ -22,8 +22,9 @@ type P<K extends keyof Store> = Parameters<Store[K]>;
 /**
  * /flags lookups: at most 64 in one statement, and at most 2 statements at once per process;
  * lookups made meanwhile wait for the next statement (see turn-batch.ts). A statement not
- * answered in 10 s fails and frees its place (callers give up sooner: VEXIL_LOOKUP_TIMEOUT_MS);
- * beyond 20,000 waiting lookups a lookup fails at once.
+ * answered in 10 s fails and frees its place (callers give up sooner: VEXIL_LOOKUP_TIMEOUT_MS;
+ * on PostgreSQL the driver's deadline, VEXIL_DB_TIMEOUT_MS, ends it sooner still and fails the
+ * next ones at once while the database is down); beyond 20,000 waiting lookups a lookup fails at once.
  */
 const EVALUATION_BATCHES = { maxBatch: 64, maxInFlight: 2, batchTimeoutMs: 10_000, maxPending: 20_000 };
 

@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import postgres from 'postgres';
+import pg from 'pg';
 import { openStore, type OpenStoreOptions } from '../../src/store/open-store.ts';
 import type { Store } from '../../src/store/store.ts';
 
@@ -25,26 +25,35 @@ export interface TestStore {
   cleanup(): Promise<void>;
 }
 
+/**
+ * Runs `text` (one statement with `$n` parameters, or several without) on a fresh connection
+ * outside any store, and returns the rows of the last statement: for test setup and inspection.
+ */
+export async function sqlOnce<T = Record<string, unknown>>(url: string, text: string, params?: unknown[]): Promise<T[]> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
+  client.on('error', () => {}); // a connection lost after the statement is of no interest here
+  await client.connect();
+  try {
+    const result = await client.query(text, params);
+    const last = Array.isArray(result) ? result[result.length - 1] : result;
+    return (last?.rows ?? []) as T[];
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
 /** Throws a clear error when PostgreSQL cannot be reached, instead of a bare ECONNREFUSED later. */
 async function assertPostgresReachable(url: string): Promise<void> {
-  const sql = postgres(url, { max: 1, connect_timeout: 5, onnotice: () => {} });
   try {
-    await sql`SELECT 1`;
+    await sqlOnce(url, 'SELECT 1');
   } catch (err) {
     throw new Error(`PostgreSQL is unreachable at ${url} (integration tests need it running): ${(err as Error).message}`, { cause: err });
-  } finally {
-    await sql.end({ timeout: 1 });
   }
 }
 
 /** Drops a test schema with everything in it. */
 export async function dropSchema(url: string, schema: string): Promise<void> {
-  const sql = postgres(url, { max: 1, onnotice: () => {} });
-  try {
-    await sql.unsafe(`DROP SCHEMA IF EXISTS "${schema.replace(/"/g, '""')}" CASCADE`);
-  } finally {
-    await sql.end({ timeout: 1 });
-  }
+  await sqlOnce(url, `DROP SCHEMA IF EXISTS "${schema.replace(/"/g, '""')}" CASCADE`);
 }
 
 /** A unique schema name such as `vexil_t_1a2b3c4d5e6f`. */
@@ -62,7 +71,9 @@ export async function openTestStore(kind: StoreKind, extra: { poolSize?: number 
   if (kind === 'postgres') {
     await assertPostgresReachable(TEST_DATABASE_URL);
     const schema = uniqueSchemaName();
-    options = { databaseUrl: TEST_DATABASE_URL, dataDir: '', schema, poolSize: extra.poolSize ?? 4 };
+    // A long deadline: on a machine shared by many test runs a bulk setup step may take seconds;
+    // the tests of deadlines (test/integration/faults/) open their stores with short ones.
+    options = { databaseUrl: TEST_DATABASE_URL, dataDir: '', schema, poolSize: extra.poolSize ?? 4, timeoutMs: 60_000 };
     dropData = () => dropSchema(TEST_DATABASE_URL, schema);
   } else {
     const dataDir = await mkdtemp(join(tmpdir(), 'vexil-test-'));

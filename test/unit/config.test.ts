@@ -36,6 +36,8 @@ test('reads every variable', () => {
     VEXIL_SNAPSHOT_POLL_SECONDS: '7',
     VEXIL_LOOKUP_TIMEOUT_MS: '500',
     VEXIL_MATCH_BUDGET_CHARS: '0',
+    VEXIL_DB_TIMEOUT_MS: '1500',
+    VEXIL_DB_CONNECT_TIMEOUT_MS: '700',
   });
   assert.deepEqual(
     { ...c },
@@ -55,6 +57,8 @@ test('reads every variable', () => {
       snapshotPollSeconds: 7,
       lookupTimeoutMs: 500,
       matchBudgetChars: 0,
+      dbTimeoutMs: 1500,
+      dbConnectTimeoutMs: 700,
     },
   );
 });

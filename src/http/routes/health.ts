@@ -1,6 +1,7 @@
 /**
  * @module http/routes/health
- * Liveness (the process answers), readiness (the store answers) and PostHog's plain-text `GET /`.
+ * Liveness (the process answers), readiness (what this node can serve, and what is degraded) and
+ * PostHog's plain-text `GET /`.
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Store } from '../../store/store.ts';
@@ -9,32 +10,64 @@ import { wantsHtml } from './web-ui.ts';
 /** How long readiness waits for the store before calling it down. */
 const READINESS_TIMEOUT_MS = 2000;
 
+/** The `/_readiness` body: one check per dependency, and an overall status. */
+export interface ReadinessBody {
+  /**
+   * `ok`: everything answers. `degraded`: the database does not answer, but this node holds
+   * compiled flags and keeps serving them (stored-person flags come back failed). `unavailable`:
+   * the database does not answer and there is nothing to serve from memory.
+   */
+  status: 'ok' | 'degraded' | 'unavailable';
+  checks: { database: { ok: boolean; latencyMs: number; error: string | null } };
+  /** Projects whose flags this node serves from memory. */
+  projectsLoaded: number;
+}
+
+/** Times one store ping, bounded by READINESS_TIMEOUT_MS. */
+async function checkDatabase(store: Store): Promise<ReadinessBody['checks']['database'] & { err?: unknown }> {
+  const started = performance.now();
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      store.ping(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${READINESS_TIMEOUT_MS} ms`)), READINESS_TIMEOUT_MS);
+      }),
+    ]);
+    return { ok: true, latencyMs: Math.round(performance.now() - started), error: null };
+  } catch (err) {
+    // The cause says why (refused, timed out, terminated); the VexilError only that it is down.
+    const cause = (err as { cause?: unknown }).cause;
+    const error = cause instanceof Error ? cause.message : err instanceof Error ? err.message : String(err);
+    return { ok: false, latencyMs: Math.round(performance.now() - started), error, err };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /**
  * Registers `/_liveness`, `/_readiness` and `GET /`: PostHog's plain text, or the admin UI page
  * (`sendUi`, when the UI is built) for clients that accept HTML.
  */
-export function registerHealthRoutes(app: FastifyInstance, deps: { store: Store; sendUi?: ((reply: FastifyReply) => unknown) | null }): void {
+export function registerHealthRoutes(
+  app: FastifyInstance,
+  deps: { store: Store; snapshots: { readonly loadedProjects: number }; sendUi?: ((reply: FastifyReply) => unknown) | null },
+): void {
   const sendUi = deps.sendUi ?? null;
   app.get('/', async (request, reply) => {
     if (sendUi !== null && wantsHtml(request)) return sendUi(reply);
     return reply.type('text/plain; charset=utf-8').send('Vexil feature flag service');
   });
   app.get('/_liveness', async (_request, reply) => reply.type('text/plain; charset=utf-8').send('ok'));
+  // 200 while the node can serve flags, even from memory during a database outage: taking every
+  // node out of rotation when the shared database blips would turn degraded answers into none.
+  // 503 only when it can serve nothing. The body says what is degraded either way.
   app.get('/_readiness', async (request, reply) => {
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      await Promise.race([
-        deps.store.ping(),
-        new Promise((_, reject) => {
-          timer = setTimeout(() => reject(new Error('store ping timed out')), READINESS_TIMEOUT_MS);
-        }),
-      ]);
-      return reply.type('text/plain; charset=utf-8').send('ok');
-    } catch (err) {
-      request.log.warn({ err }, 'readiness check failed');
-      return reply.code(503).type('text/plain; charset=utf-8').send('database unavailable');
-    } finally {
-      clearTimeout(timer);
-    }
+    const { err, ...database } = await checkDatabase(deps.store);
+    const projectsLoaded = deps.snapshots.loadedProjects;
+    const status: ReadinessBody['status'] = database.ok ? 'ok' : projectsLoaded > 0 ? 'degraded' : 'unavailable';
+    if (!database.ok) request.log.warn({ err }, 'readiness: database check failed');
+    const body: ReadinessBody = { status, checks: { database }, projectsLoaded };
+    return reply.code(status === 'unavailable' ? 503 : 200).send(body);
   });
 }

@@ -158,7 +158,11 @@ for (const kind of STORE_KINDS) {
       const again = await postFlags(t, { token: t.project.token, distinct_id: 'stored-user' });
       assert.equal(again.statusCode, 200);
       const ready = await t.app.server.inject({ method: 'GET', url: '/_readiness' });
-      assert.equal(ready.statusCode, 503);
+      assert.equal(ready.statusCode, 200, 'flags are still served from memory');
+      const readyBody = json(ready) as { status: string; checks: { database: { ok: boolean; error: string | null } } };
+      assert.equal(readyBody.status, 'degraded');
+      assert.equal(readyBody.checks.database.ok, false);
+      assert.ok(readyBody.checks.database.error, 'it says why');
       const unknownToken = await postFlags(t, { token: 'phc_not_cached', distinct_id: 'u' });
       assert.equal(unknownToken.statusCode, 503, 'an uncached token cannot be checked without the store');
       assert.match(unknownToken.body, /database service is currently unavailable/);

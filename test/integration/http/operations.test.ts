@@ -51,12 +51,19 @@ describe('health, metrics, rate limit and logs', () => {
   });
   after(async () => t.close());
 
-  test('liveness, readiness and GET / answer in plain text', async () => {
-    for (const url of ['/_liveness', '/_readiness', '/']) {
+  test('liveness and GET / answer in plain text; readiness in JSON with its checks', async () => {
+    for (const url of ['/_liveness', '/']) {
       const res = await t.app.server.inject({ method: 'GET', url });
       assert.equal(res.statusCode, 200, url);
       assert.match(String(res.headers['content-type']), /^text\/plain/);
     }
+    const ready = await t.app.server.inject({ method: 'GET', url: '/_readiness' });
+    assert.equal(ready.statusCode, 200);
+    const body = JSON.parse(ready.body) as { status: string; checks: { database: { ok: boolean; latencyMs: number; error: null } } };
+    assert.equal(body.status, 'ok');
+    assert.equal(body.checks.database.ok, true);
+    assert.equal(body.checks.database.error, null);
+    assert.equal(typeof body.checks.database.latencyMs, 'number');
   });
 
   test('/metrics exposes request counters and durations with route labels, never tokens', async () => {

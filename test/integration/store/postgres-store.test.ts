@@ -2,11 +2,10 @@
 // concurrent migration by several nodes, and pool behaviour.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import postgres from 'postgres';
 import { openStore } from '../../../src/store/open-store.ts';
 import { bootstrapStore } from '../../../src/bootstrap.ts';
 import { loadMigrations } from '../../../src/store/migrate.ts';
-import { dropSchema, openTestStore, TEST_DATABASE_URL, uniqueSchemaName } from '../../helpers/db.ts';
+import { dropSchema, openTestStore, sqlOnce, TEST_DATABASE_URL, uniqueSchemaName } from '../../helpers/db.ts';
 import { storeContract, createTestProject } from './store-contract.ts';
 
 storeContract('postgres', () => openTestStore('postgres'));
@@ -15,16 +14,14 @@ describe('postgres store', () => {
   it('migrates a fresh schema once when several nodes start at the same time', async () => {
     const schema = uniqueSchemaName();
     const nodes = await Promise.all([1, 2, 3].map(() => openStore({ databaseUrl: TEST_DATABASE_URL, dataDir: '', schema, poolSize: 2 })));
-    const sql = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} });
     try {
       await Promise.all([...nodes.map((n) => n.migrate()), nodes[0].migrate()]);
-      const rows = await sql.unsafe(`SELECT version FROM "${schema}".vexil_migrations ORDER BY version`);
+      const rows = await sqlOnce<{ version: number }>(TEST_DATABASE_URL, `SELECT version FROM "${schema}".vexil_migrations ORDER BY version`);
       assert.deepEqual(rows.map((r) => r.version), (await loadMigrations()).map((m) => m.version));
       const p = await createTestProject(nodes[1]);
       assert.equal((await nodes[2].getProject(p.id))?.id, p.id, 'all nodes see the same schema');
     } finally {
       await Promise.all(nodes.map((n) => n.close()));
-      await sql.end();
       await dropSchema(TEST_DATABASE_URL, schema);
     }
   });
