@@ -64,7 +64,7 @@ describe('vexil CLI (embedded database, through bin/vexil.js)', () => {
     assert.match(bad.err.join('\n'), /VEXIL_DB_POOL_SIZE must be an integer/);
     const unknown = io({});
     assert.equal(await runCli(['import', 'cohorts', 'x'], unknown.io), EXIT.usage);
-    assert.match(unknown.err[0]!, /only 'vexil import persons FILE --project ID'/);
+    assert.match(unknown.err[0]!, /unknown import kind 'cohorts'/);
     const help = io({});
     assert.equal(await runCli(['help'], help.io), EXIT.ok);
     assert.match(help.out[0]!, /import persons FILE --project ID/);
