@@ -10,6 +10,7 @@ import { isVexilError } from '../errors.ts';
 import type { Store } from '../store/store.ts';
 import { AdminClient, CliError } from './admin-client.ts';
 import { allowOnly, parseArgs, UsageError, type ParsedArgs } from './args.ts';
+import { exportCommand, importCodeCommand } from './commands/code.ts';
 import { cohortCommand } from './commands/cohorts.ts';
 import type { CommandContext } from './commands/context.ts';
 import { evalCommand } from './commands/eval.ts';
@@ -108,9 +109,14 @@ async function dispatch(args: ParsedArgs, io: CliIo): Promise<number> {
       if (args.positional.length > 1) throw new UsageError(`vexil eval takes no positional argument, got '${sub}'`);
       await evalCommand(httpContext(args, io));
       return EXIT.ok;
+    case 'export':
+      await exportCommand(httpContext(args, io));
+      return EXIT.ok;
     case 'import':
       if (sub === 'persons') return importPersons(args, io);
-      throw new UsageError(`unknown import kind '${sub ?? ''}': only 'vexil import persons FILE --project ID' exists`);
+      if (sub === undefined) throw new UsageError('vexil import needs a FILE (or: persons FILE, posthog)');
+      await importCodeCommand(httpContext(args, io), sub);
+      return EXIT.ok;
     default:
       throw new UsageError(`unknown command '${command}'`);
   }
