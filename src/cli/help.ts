@@ -94,7 +94,9 @@ ${CONNECTION}`,
       An invalid file is refused before anything is written.
   vexil import posthog --host URL --key phx_… --project-id N [--to-project P] [--dry-run]
       copies a PostHog project's flags and cohorts (static cohorts with their members)
-      through PostHog's API into the Vexil project P (--url/--key/VEXIL_URL/VEXIL_KEY).
+      through PostHog's API into the Vexil project P, or a new project named like the source.
+      Here --key is the PostHog personal API key (feature_flag:read, cohort:read, person:read);
+      Vexil's key comes from --vexil-key or VEXIL_KEY, its URL from --url or VEXIL_URL.
   vexil import persons FILE --project ID [--format csv|jsonl|json]
       imports persons straight into the database (DATABASE_URL / VEXIL_DATA_DIR).
 

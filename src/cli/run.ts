@@ -12,6 +12,7 @@ import { AdminClient, CliError } from './admin-client.ts';
 import { allowOnly, parseArgs, UsageError, type ParsedArgs } from './args.ts';
 import { exportCommand, importCodeCommand } from './commands/code.ts';
 import { cohortCommand } from './commands/cohorts.ts';
+import { importPosthogCommand } from './commands/posthog.ts';
 import type { CommandContext } from './commands/context.ts';
 import { evalCommand } from './commands/eval.ts';
 import { flagCommand } from './commands/flags.ts';
@@ -45,9 +46,9 @@ async function withStore<T>(config: Config, run: (store: Store) => Promise<T>): 
 }
 
 /** The HTTP context of an admin-API command; a missing key is refused before any request. */
-function httpContext(args: ParsedArgs, io: CliIo): CommandContext {
-  const key = args.options.get('key') ?? io.env.VEXIL_KEY;
-  if (key === undefined || key === '') throw new UsageError('no API key: pass --key phx_… or set VEXIL_KEY');
+function httpContext(args: ParsedArgs, io: CliIo, keyOption = 'key'): CommandContext {
+  const key = args.options.get(keyOption) ?? io.env.VEXIL_KEY;
+  if (key === undefined || key === '') throw new UsageError(`no API key: pass --${keyOption} phx_… or set VEXIL_KEY`);
   const client = new AdminClient({ url: args.options.get('url') ?? io.env.VEXIL_URL ?? DEFAULT_URL, key });
   return { args, client, out: io, json: args.switches.has('json') };
 }
@@ -114,6 +115,10 @@ async function dispatch(args: ParsedArgs, io: CliIo): Promise<number> {
       return EXIT.ok;
     case 'import':
       if (sub === 'persons') return importPersons(args, io);
+      if (sub === 'posthog') {
+        await importPosthogCommand(httpContext(args, io, 'vexil-key'));
+        return EXIT.ok;
+      }
       if (sub === undefined) throw new UsageError('vexil import needs a FILE (or: persons FILE, posthog)');
       await importCodeCommand(httpContext(args, io), sub);
       return EXIT.ok;

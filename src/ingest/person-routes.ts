@@ -135,6 +135,7 @@ function urls(rest: string): string[] {
  * Registers the routes in their own scope (DRF error shape, raw-body parser):
  * - `GET …/persons/?distinct_id=` ⇒ `{count, next, previous, results:[person]}` (0 or 1 result)
  * - `GET …/persons/` ⇒ `{next, previous, results}`, newest first (limit/offset, email, search)
+ * - `GET …/cohorts/:id/persons/` ⇒ `{next, previous, results}`: a static cohort's members
  * - `DELETE …/persons/:uuid/` ⇒ 204; the person's distinct ids, overrides and memberships go too
  * - `POST …/persons/bulk/` (JSON array, JSON lines or CSV; gzip ok) ⇒ `{imported: N}`
  * - `GET …/groups/?group_type_index=&group_key=` ⇒ `{count, next, previous, results}`
@@ -162,6 +163,16 @@ export async function registerPersonRoutes(app: FastifyInstance, deps: PersonRou
       const person = await store.getPersonByDistinctId(project.id, distinctId);
       const results = person ? [serializePerson(person)] : [];
       return { count: results.length, next: null, previous: null, results };
+    });
+
+    // PostHog's `cohorts/:id/persons/`: a static cohort's members, paginated like the persons list.
+    route('GET', 'cohorts/:cohortId/persons', 'person:read', async (req, _reply, { project }) => {
+      const raw = (req.params as Record<string, string>).cohortId ?? '';
+      const cohort = /^\d{1,9}$/.test(raw) ? await store.getCohort(project.id, Number(raw)) : null;
+      if (cohort === null || cohort.deleted) throw new VexilError('VXL_NOT_FOUND');
+      const { limit, offset } = limitOffset(req);
+      const rows = cohort.isStatic ? await store.listPersons(project.id, { limit: limit + 1, offset, cohortId: cohort.id }) : [];
+      return { ...pageLinks(req, limit, offset, rows.length > limit), results: rows.slice(0, limit).map(serializePerson) };
     });
 
     route('DELETE', 'persons/:personId', 'person:write', async (req, reply, { project }) => {
