@@ -15,6 +15,7 @@ import { adminErrorHandler, markFormRead } from './error-handler.ts';
 import { registerFlagRoutes } from './feature-flags.ts';
 import { registerProjectRoutes } from './projects.ts';
 import { buildOpenApi, recordApiRoutes } from './openapi.ts';
+import { adminRateLimitHook } from './key-rate-limit.ts';
 
 /** The admin API's version in the OpenAPI document (the package version). */
 const API_VERSION = '0.1.0';
@@ -42,6 +43,7 @@ export async function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps)
   await app.register(
     async (api) => {
       api.setErrorHandler(adminErrorHandler);
+      if (deps.rateLimiter) api.addHook('onRequest', adminRateLimitHook(deps.rateLimiter));
       api.setNotFoundHandler((req, reply) => adminErrorHandler(new VexilError('VXL_ROUTE_NOT_FOUND'), req, reply));
       api.removeAllContentTypeParsers();
       api.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit }, (_req, body, done) => {

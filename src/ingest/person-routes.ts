@@ -8,6 +8,8 @@ import { gunzipSync } from 'node:zlib';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { authenticate, projectRoute, type ProjectContext, type Scope } from '../admin/auth.ts';
 import { adminErrorHandler } from '../admin/error-handler.ts';
+import { adminRateLimitHook } from '../admin/key-rate-limit.ts';
+import type { RateLimiter } from '../http/rate-limit.ts';
 import { limitOffset, pageLinks } from '../admin/pagination.ts';
 import { VexilError } from '../errors.ts';
 import type { GroupRow, PersonRow, Store } from '../store/store.ts';
@@ -23,6 +25,8 @@ export interface PersonRoutesDeps {
   onAllPersonsChanged?(projectId: number): void | Promise<void>;
   /** Largest bulk import body, bytes (before gunzip). Default 100 MiB. */
   bulkBodyLimitBytes?: number;
+  /** The admin API's per-key limiter, shared with it; absent or null = unlimited. */
+  rateLimiter?: RateLimiter<string> | null;
 }
 
 export const DEFAULT_BULK_BODY_LIMIT_BYTES = 100 * 1024 * 1024;
@@ -146,6 +150,7 @@ export async function registerPersonRoutes(app: FastifyInstance, deps: PersonRou
   const bodyLimit = deps.bulkBodyLimitBytes ?? DEFAULT_BULK_BODY_LIMIT_BYTES;
   await app.register(async (scope) => {
     scope.setErrorHandler(adminErrorHandler);
+    if (deps.rateLimiter) scope.addHook('onRequest', adminRateLimitHook(deps.rateLimiter));
     // Bodies here may be up to 100 MiB: only a valid personal key gets one read (onRequest runs
     // before the body parser; the handler checks the scope and project as on every route).
     scope.addHook('onRequest', async (req) => {
