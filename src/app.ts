@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { registerAdminRoutes } from './admin/routes.ts';
+import { adminKeyLimiter } from './admin/key-rate-limit.ts';
 import { bootstrapStore, type BootstrapResult } from './bootstrap.ts';
 import type { ChangeBus, PersonsChanged } from './cache/change-bus.ts';
 import { MemoryChangeBus } from './cache/memory/memory-change-bus.ts';
@@ -123,8 +124,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       void bus.publish({ projectId, revision: null, persons });
     };
     const personsChanged = (projectId: number, distinctIds: string[]) => personsNotice(projectId, { distinctIds });
+    // One per-key budget for the whole admin API (flags, cohorts, projects, keys, persons).
+    const adminLimiter = adminKeyLimiter(config.adminRateLimitPerMinute);
     await registerAdminRoutes(server, {
       store,
+      rateLimiter: adminLimiter,
       onDefinitionsChanged: notifyDefinitionsChanged,
       onMembershipChanged: (projectId) => personsNotice(projectId, { all: true }),
       bodyLimitBytes: config.bodyLimitBytes,
@@ -143,6 +147,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     });
     await registerPersonRoutes(server, {
       store,
+      rateLimiter: adminLimiter,
       onPersonsChanged: personsChanged,
       onAllPersonsChanged: (projectId) => personsNotice(projectId, { all: true }),
     });

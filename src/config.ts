@@ -32,6 +32,8 @@ export interface Config {
   readonly decompressedLimitBytes: number;
   /** /flags and definitions requests per second per project token; 0 (default) = unlimited. */
   readonly rateLimitPerSecond: number;
+  /** Admin API requests per minute per personal API key (bursts to one minute's worth); 0 = unlimited. Default 480. */
+  readonly adminRateLimitPerMinute: number;
   /** PostgreSQL connection pool size. Default 10. */
   readonly dbPoolSize: number;
   /** Entries in the per-node LRU of /flags person/group lookups; 0 = no cache. Default 50,000. */
@@ -111,6 +113,7 @@ export function loadConfig(env: Env = process.env): Config {
     bodyLimitBytes: int('VEXIL_BODY_LIMIT_BYTES', MiB, 1024, 1024 * MiB),
     decompressedLimitBytes: int('VEXIL_DECOMPRESSED_LIMIT_BYTES', 8 * MiB, 1024, 1024 * MiB),
     rateLimitPerSecond: int('VEXIL_RATE_LIMIT_PER_SECOND', 0, 0, 1_000_000),
+    adminRateLimitPerMinute: int('VEXIL_ADMIN_RATE_LIMIT_PER_MINUTE', 480, 0, 1_000_000),
     dbPoolSize: int('VEXIL_DB_POOL_SIZE', 10, 1, 1000),
     personCacheSize: int('VEXIL_PERSON_CACHE_SIZE', 50_000, 0, 10_000_000),
     snapshotPollSeconds: int('VEXIL_SNAPSHOT_POLL_SECONDS', 5, 1, 86_400),

@@ -48,6 +48,10 @@ export const codes = {
   VXL_BATCH_EMPTY: { status: 400, message: 'Request holds no event.' },
   VXL_EVENT_INVALID: { status: 400, message: 'Event could not be processed.' },
   VXL_GROUP_TYPE_LIMIT: { status: 400, message: 'The project already has the maximum of 5 group types.' },
+  // OFREP (open-feature/protocol): rendered as { key, errorCode, errorDetails }.
+  VXL_FLAG_NOT_FOUND: { status: 404, message: 'The flag was not found.' },
+  VXL_TARGETING_KEY_MISSING: { status: 400, message: 'The evaluation context has no targetingKey (it becomes the distinct_id).' },
+  VXL_CONTEXT_INVALID: { status: 400, message: 'The evaluation context is invalid.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof codes;

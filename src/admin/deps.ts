@@ -5,6 +5,7 @@
  */
 import type { FastifyRequest } from 'fastify';
 import type { Store } from '../store/store.ts';
+import type { RateLimiter } from '../http/rate-limit.ts';
 
 /** Dependencies of the admin API plugin. */
 export interface AdminDeps {
@@ -22,6 +23,8 @@ export interface AdminDeps {
   onMembershipChanged?(projectId: number): void | Promise<void>;
   /** Largest accepted request body in bytes; default 1 MiB. */
   bodyLimitBytes?: number;
+  /** Per-key limiter (admin/key-rate-limit.ts); absent or null = unlimited. */
+  rateLimiter?: RateLimiter<string> | null;
 }
 
 /** Sends the membership notice; logs and swallows a failing listener, like notifyChanged. */

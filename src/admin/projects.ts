@@ -29,17 +29,17 @@ export function isTimeZone(zone: string): boolean {
 }
 
 // Unknown top-level fields are ignored, as DRF serializers ignore them.
-const projectCreateSchema = z.object({
+export const projectCreateSchema = z.object({
   name: z.string().min(1).max(200),
   timezone: z.string().max(240).optional(),
 });
 
-const projectPatchSchema = z.object({
+export const projectPatchSchema = z.object({
   name: projectCreateSchema.shape.name.optional(),
   timezone: projectCreateSchema.shape.timezone,
 });
 
-const personalKeySchema = z.object({
+export const personalKeySchema = z.object({
   label: z.string().min(1).max(40),
   scopes: z.array(z.string()).min(1),
   scoped_teams: z.array(z.number().int().positive()).nullable().optional(),

@@ -45,7 +45,8 @@ export function addResource(
 ): void {
   for (const url of urlVariants(app, path)) {
     for (const method of METHODS) {
-      app.route({ method, url, handler: handlers[method] ?? notAllowed });
+      // The config flag lets the OpenAPI document (admin/openapi.ts) leave out the 405 answers.
+      app.route({ method, url, handler: handlers[method] ?? notAllowed, config: { methodNotAllowed: handlers[method] === undefined } as Record<string, unknown> });
     }
   }
 }

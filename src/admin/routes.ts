@@ -14,6 +14,11 @@ import type { AdminDeps } from './deps.ts';
 import { adminErrorHandler, markFormRead } from './error-handler.ts';
 import { registerFlagRoutes } from './feature-flags.ts';
 import { registerProjectRoutes } from './projects.ts';
+import { buildOpenApi, recordApiRoutes } from './openapi.ts';
+import { adminRateLimitHook } from './key-rate-limit.ts';
+
+/** The admin API's version in the OpenAPI document (the package version). */
+const API_VERSION = '0.1.0';
 
 export type { AdminDeps } from './deps.ts';
 
@@ -33,9 +38,12 @@ export const UPLOAD_LIMIT_BYTES = 50 * 1024 * 1024;
  */
 export async function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): Promise<void> {
   const bodyLimit = deps.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
+  const apiRoutes = recordApiRoutes(app);
+  let schemaDocument: string | undefined;
   await app.register(
     async (api) => {
       api.setErrorHandler(adminErrorHandler);
+      if (deps.rateLimiter) api.addHook('onRequest', adminRateLimitHook(deps.rateLimiter));
       api.setNotFoundHandler((req, reply) => adminErrorHandler(new VexilError('VXL_ROUTE_NOT_FOUND'), req, reply));
       api.removeAllContentTypeParsers();
       api.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit }, (_req, body, done) => {
@@ -59,6 +67,13 @@ export async function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps)
       registerProjectRoutes(api, deps);
       registerFlagRoutes(api, deps);
       registerCohortRoutes(api, deps);
+      // Public, as PostHog's. Built on first request, when every route is registered.
+      for (const url of ['/schema', '/schema/']) {
+        api.get(url, async (_req, reply) => {
+          schemaDocument ??= JSON.stringify(buildOpenApi(apiRoutes, API_VERSION));
+          return reply.type('application/json; charset=utf-8').send(schemaDocument);
+        });
+      }
     },
     { prefix: '/api' },
   );

@@ -11,12 +11,13 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { isVexilError, RETRY_AFTER_SECONDS, VexilError, type ErrorCode } from '../errors.ts';
 
 /** How a route family renders errors. */
-export type RouteFamily = 'flags' | 'definitions' | 'api';
+export type RouteFamily = 'flags' | 'definitions' | 'ofrep' | 'api';
 
-/** /flags, /decide → flags; /flags/definitions → definitions; anything else → api. */
+/** /flags, /decide → flags; /flags/definitions → definitions; /ofrep/ → ofrep; anything else → api. */
 export function routeFamily(url: string): RouteFamily {
   const q = url.indexOf('?');
   const path = (q === -1 ? url : url.slice(0, q)).toLowerCase();
+  if (path.startsWith('/ofrep/')) return 'ofrep';
   if (path.startsWith('/flags/definitions')) return 'definitions';
   if (path === '/flags' || path === '/flags/' || path === '/decide' || path === '/decide/') return 'flags';
   return 'api';
@@ -158,11 +159,45 @@ export function renderError(
   else log.debug({ err: e, code: e.code }, 'request rejected');
   // 5xx: the generic catalogue sentence only; the detail went to the log above.
   const detail = e.status >= 500 ? (e.code === 'VXL_STORE_UNAVAILABLE' ? e.message : 'An internal server error occurred. Please try again later.') : e.message;
-  if (routeFamily(url) !== 'api' && PLAIN_TEXT.has(e.code)) {
+  const family = routeFamily(url);
+  if (family === 'ofrep') return ofrepError(e, url, detail);
+  if (family !== 'api' && PLAIN_TEXT.has(e.code)) {
     return { status: e.status, contentType: 'text/plain; charset=utf-8', body: detail };
   }
   const kind = kindFor(e);
   return { status: e.status, contentType: 'application/json; charset=utf-8', body: JSON.stringify({ type: kind.type, code: kind.code, detail, attr: e.attr }) };
+}
+
+/** VXL code → OFREP errorCode (open-feature/protocol service/openapi.yaml); anything else is GENERAL. */
+const OFREP_CODES: Partial<Record<ErrorCode, string>> = {
+  VXL_FLAG_NOT_FOUND: 'FLAG_NOT_FOUND',
+  VXL_REQUEST_INVALID: 'PARSE_ERROR',
+  VXL_BODY_TOO_LARGE: 'PARSE_ERROR',
+  VXL_TARGETING_KEY_MISSING: 'TARGETING_KEY_MISSING',
+  VXL_CONTEXT_INVALID: 'INVALID_CONTEXT',
+};
+
+/**
+ * OFREP bodies: `{ key, errorCode, errorDetails }` for a single-flag request, without `key` for
+ * the bulk one (bulkEvaluationFailure); 401, 403, 429 and 5xx carry `{ errorDetails }` only.
+ */
+function ofrepError(e: VexilError, url: string, detail: string): ErrorResponse {
+  const contentType = 'application/json; charset=utf-8';
+  const errorCode = OFREP_CODES[e.code];
+  if (errorCode === undefined || e.status === 401 || e.status === 403 || e.status === 429) {
+    return { status: e.status, contentType, body: JSON.stringify(e.status >= 500 || errorCode === undefined ? { errorDetails: detail } : { errorCode, errorDetails: detail }) };
+  }
+  const path = url.split('?')[0]!;
+  const m = /^\/ofrep\/v1\/evaluate\/flags\/([^/]+)$/.exec(path);
+  let key: string | undefined;
+  if (m) {
+    try {
+      key = decodeURIComponent(m[1]!);
+    } catch {
+      key = m[1];
+    }
+  }
+  return { status: e.status, contentType, body: JSON.stringify(key === undefined ? { errorCode, errorDetails: detail } : { key, errorCode, errorDetails: detail }) };
 }
 
 /** Sends the response for an error in the shape of the request's route family. */

@@ -16,6 +16,7 @@ import { registerDefinitionsRoutes } from './routes/definitions.ts';
 import { registerFlagsRoutes, type FlagsRouteDeps } from './routes/flags.ts';
 import { createFlagsFastPath, requestIdOf } from './flags-fast-path.ts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { registerOfrepRoutes } from './routes/ofrep.ts';
 import { registerHealthRoutes } from './routes/health.ts';
 import { registerMetricsRoute } from './routes/metrics.ts';
 import { loadWebUi, registerWebUi } from './routes/web-ui.ts';
@@ -136,6 +137,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     log: deps.log,
   };
   await registerFlagsRoutes(app, flagsDeps);
+  // OFREP shares /flags' dependencies and evaluation path, with its own per-token limiter.
+  await registerOfrepRoutes(app, { ...flagsDeps, rateLimiter: rate > 0 ? new RateLimiter(rate) : null });
   fastPath = createFlagsFastPath({
     flags: flagsDeps,
     errors: { bodyLimitBytes: settings.bodyLimitBytes },

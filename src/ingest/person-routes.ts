@@ -8,6 +8,8 @@ import { gunzipSync } from 'node:zlib';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { authenticate, projectRoute, type ProjectContext, type Scope } from '../admin/auth.ts';
 import { adminErrorHandler } from '../admin/error-handler.ts';
+import { adminRateLimitHook } from '../admin/key-rate-limit.ts';
+import type { RateLimiter } from '../http/rate-limit.ts';
 import { limitOffset, pageLinks } from '../admin/pagination.ts';
 import { VexilError } from '../errors.ts';
 import type { GroupRow, PersonRow, Store } from '../store/store.ts';
@@ -23,6 +25,8 @@ export interface PersonRoutesDeps {
   onAllPersonsChanged?(projectId: number): void | Promise<void>;
   /** Largest bulk import body, bytes (before gunzip). Default 100 MiB. */
   bulkBodyLimitBytes?: number;
+  /** The admin API's per-key limiter, shared with it; absent or null = unlimited. */
+  rateLimiter?: RateLimiter<string> | null;
 }
 
 export const DEFAULT_BULK_BODY_LIMIT_BYTES = 100 * 1024 * 1024;
@@ -135,6 +139,7 @@ function urls(rest: string): string[] {
  * Registers the routes in their own scope (DRF error shape, raw-body parser):
  * - `GET …/persons/?distinct_id=` ⇒ `{count, next, previous, results:[person]}` (0 or 1 result)
  * - `GET …/persons/` ⇒ `{next, previous, results}`, newest first (limit/offset, email, search)
+ * - `GET …/cohorts/:id/persons/` ⇒ `{next, previous, results}`: a static cohort's members
  * - `DELETE …/persons/:uuid/` ⇒ 204; the person's distinct ids, overrides and memberships go too
  * - `POST …/persons/bulk/` (JSON array, JSON lines or CSV; gzip ok) ⇒ `{imported: N}`
  * - `GET …/groups/?group_type_index=&group_key=` ⇒ `{count, next, previous, results}`
@@ -145,6 +150,7 @@ export async function registerPersonRoutes(app: FastifyInstance, deps: PersonRou
   const bodyLimit = deps.bulkBodyLimitBytes ?? DEFAULT_BULK_BODY_LIMIT_BYTES;
   await app.register(async (scope) => {
     scope.setErrorHandler(adminErrorHandler);
+    if (deps.rateLimiter) scope.addHook('onRequest', adminRateLimitHook(deps.rateLimiter));
     // Bodies here may be up to 100 MiB: only a valid personal key gets one read (onRequest runs
     // before the body parser; the handler checks the scope and project as on every route).
     scope.addHook('onRequest', async (req) => {
@@ -162,6 +168,16 @@ export async function registerPersonRoutes(app: FastifyInstance, deps: PersonRou
       const person = await store.getPersonByDistinctId(project.id, distinctId);
       const results = person ? [serializePerson(person)] : [];
       return { count: results.length, next: null, previous: null, results };
+    });
+
+    // PostHog's `cohorts/:id/persons/`: a static cohort's members, paginated like the persons list.
+    route('GET', 'cohorts/:cohortId/persons', 'person:read', async (req, _reply, { project }) => {
+      const raw = (req.params as Record<string, string>).cohortId ?? '';
+      const cohort = /^\d{1,9}$/.test(raw) ? await store.getCohort(project.id, Number(raw)) : null;
+      if (cohort === null || cohort.deleted) throw new VexilError('VXL_NOT_FOUND');
+      const { limit, offset } = limitOffset(req);
+      const rows = cohort.isStatic ? await store.listPersons(project.id, { limit: limit + 1, offset, cohortId: cohort.id }) : [];
+      return { ...pageLinks(req, limit, offset, rows.length > limit), results: rows.slice(0, limit).map(serializePerson) };
     });
 
     route('DELETE', 'persons/:personId', 'person:write', async (req, reply, { project }) => {

@@ -120,6 +120,10 @@ export async function listPersons(db: SqlClient, projectId: number, q: PersonLis
     where.push(`(p.properties->>'email' ILIKE $${pattern}
       OR EXISTS (SELECT 1 FROM person_distinct_ids s WHERE s.project_id = $1 AND s.distinct_id = $${id} AND s.person_id = p.id))`);
   }
+  if (q.cohortId !== undefined) {
+    params.push(q.cohortId);
+    where.push(`EXISTS (SELECT 1 FROM cohort_people c WHERE c.cohort_id = $${params.length} AND c.person_id = p.id)`);
+  }
   params.push(q.limit, q.offset);
   const rows = await db.query(
     `SELECT p.*, ARRAY(SELECT d.distinct_id FROM person_distinct_ids d WHERE d.person_id = p.id ORDER BY d.distinct_id) AS distinct_ids

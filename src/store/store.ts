@@ -128,6 +128,8 @@ export interface PersonListQuery {
   email?: string;
   /** Case-insensitive substring of the `email` property, or an exact distinct id (PostHog's `search`). */
   search?: string;
+  /** Only members of this static cohort (the caller checks that it belongs to the project). */
+  cohortId?: number;
 }
 
 export interface GroupRow {

@@ -16,6 +16,7 @@ test('defaults describe a single node on the embedded database', () => {
   assert.equal(c.bodyLimitBytes, 1024 * 1024);
   assert.equal(c.rateLimitPerSecond, 0);
   assert.equal(c.matchBudgetChars, 1024 * 1024);
+  assert.equal(c.adminRateLimitPerMinute, 480);
   assert.ok(Object.isFrozen(c));
 });
 
@@ -31,6 +32,7 @@ test('reads every variable', () => {
     VEXIL_BODY_LIMIT_BYTES: '2048',
     VEXIL_DECOMPRESSED_LIMIT_BYTES: '4096',
     VEXIL_RATE_LIMIT_PER_SECOND: '50',
+    VEXIL_ADMIN_RATE_LIMIT_PER_MINUTE: '0',
     VEXIL_DB_POOL_SIZE: '3',
     VEXIL_PERSON_CACHE_SIZE: '100',
     VEXIL_SNAPSHOT_POLL_SECONDS: '7',
@@ -52,6 +54,7 @@ test('reads every variable', () => {
       bodyLimitBytes: 2048,
       decompressedLimitBytes: 4096,
       rateLimitPerSecond: 50,
+      adminRateLimitPerMinute: 0,
       dbPoolSize: 3,
       personCacheSize: 100,
       snapshotPollSeconds: 7,
