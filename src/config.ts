@@ -40,6 +40,10 @@ export interface Config {
   readonly snapshotPollSeconds: number;
   /** Longest wait for a per-request store lookup, ms; then affected flags fail. Default 2000. */
   readonly lookupTimeoutMs: number;
+  /** Longest a graceful shutdown (drain, then closing the store) may take before exit(1), ms. Default 10,000. */
+  readonly shutdownTimeoutMs: number;
+  /** How long start-up keeps retrying an unreachable PostgreSQL/Redis, seconds; 0 = fail at once. Default 60. */
+  readonly startupRetrySeconds: number;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -102,6 +106,8 @@ export function loadConfig(env: Env = process.env): Config {
     personCacheSize: int('VEXIL_PERSON_CACHE_SIZE', 50_000, 0, 10_000_000),
     snapshotPollSeconds: int('VEXIL_SNAPSHOT_POLL_SECONDS', 5, 1, 86_400),
     lookupTimeoutMs: int('VEXIL_LOOKUP_TIMEOUT_MS', 2000, 1, 600_000),
+    shutdownTimeoutMs: int('VEXIL_SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
+    startupRetrySeconds: int('VEXIL_STARTUP_RETRY_SECONDS', 60, 0, 86_400),
   };
 
   if (problems.length > 0) {
