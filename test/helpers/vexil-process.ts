@@ -21,8 +21,11 @@ export interface VexilProcess {
   stderr(): string;
   /** Resolves with the exit code (null when killed by a signal) and signal. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** The first log line whose msg matches, waiting for it (rejects if the process exits first or after `limitMs`). */
-  waitForLog(msg: string | RegExp, limitMs?: number): Promise<LogLine>;
+  /**
+   * The `count`-th log line whose msg matches, waiting for it (rejects if the process exits
+   * first, or after `limitMs`).
+   */
+  waitForLog(msg: string | RegExp, count?: number, limitMs?: number): Promise<LogLine>;
 }
 
 /** A TCP port free on 127.0.0.1 right now. */
@@ -73,12 +76,12 @@ export function spawnVexil(env: Record<string, string>): VexilProcess {
       resolve({ code, signal });
     });
   });
-  const waitForLog = (msg: string | RegExp, limitMs = 60_000) =>
+  const waitForLog = (msg: string | RegExp, count = 1, limitMs = 60_000) =>
     new Promise<LogLine>((resolve, reject) => {
       const matches = (l: LogLine) => (typeof msg === 'string' ? l.msg === msg : msg.test(String(l.msg)));
       const timer = setTimeout(() => reject(new Error(`no log line ${String(msg)} within ${limitMs} ms; stderr: ${stderr}`)), limitMs);
       const check = () => {
-        const found = logs.find(matches);
+        const found = logs.filter(matches)[count - 1];
         if (found) {
           clearTimeout(timer);
           resolve(found);

@@ -15,6 +15,8 @@ test('defaults describe a single node on the embedded database', () => {
   assert.equal(c.logLevel, 'info');
   assert.equal(c.bodyLimitBytes, 1024 * 1024);
   assert.equal(c.rateLimitPerSecond, 0);
+  assert.equal(c.shutdownTimeoutMs, 10_000);
+  assert.equal(c.startupRetrySeconds, 60);
   assert.ok(Object.isFrozen(c));
 });
 
@@ -34,6 +36,8 @@ test('reads every variable', () => {
     VEXIL_PERSON_CACHE_SIZE: '100',
     VEXIL_SNAPSHOT_POLL_SECONDS: '7',
     VEXIL_LOOKUP_TIMEOUT_MS: '500',
+    VEXIL_SHUTDOWN_TIMEOUT_MS: '3000',
+    VEXIL_STARTUP_RETRY_SECONDS: '0',
   });
   assert.deepEqual(
     { ...c },
@@ -52,6 +56,8 @@ test('reads every variable', () => {
       personCacheSize: 100,
       snapshotPollSeconds: 7,
       lookupTimeoutMs: 500,
+      shutdownTimeoutMs: 3000,
+      startupRetrySeconds: 0,
     },
   );
 });
