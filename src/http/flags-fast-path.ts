@@ -27,6 +27,8 @@ export interface FlagsFastPathDeps {
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 const PATHS: ReadonlySet<string> = new Set(['/flags', '/flags/', '/decide', '/decide/']);
+/** Most body bytes read and thrown away to answer 413 readably (see the handler); beyond, the connection is closed. */
+const DISCARD_MAX_BYTES = 64 * 1024 * 1024;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The caller's `X-Request-Id` when it is a UUID (spec §1.5), else a new one (as buildServer's genReqId). */
@@ -131,31 +133,48 @@ export function createFlagsFastPath(deps: FlagsFastPathDeps): (req: IncomingMess
     }
     const tooLarge = () =>
       new VexilError('VXL_BODY_TOO_LARGE', { message: `Request body exceeds the limit of ${limit} bytes.` });
-    if (Number(req.headers['content-length']) > limit) {
+    // Over the limit, the body is read to its end and thrown away before the 413 is sent: a
+    // client is still sending when the answer would go out, and closing the connection under it
+    // resets it (the client sees EPIPE, never the 413). Past DISCARD_MAX_BYTES it is answered at
+    // once; the server's requestTimeout bounds the time.
+    let discarding = false;
+    let answered = false;
+    const answerTooLarge = () => {
+      if (answered) return;
+      answered = true;
       res.setHeader('connection', 'close');
       fail(res, route, url, id, started, tooLarge());
-      req.resume();
-      return true;
+    };
+    const declared = Number(req.headers['content-length']);
+    if (declared > limit) {
+      discarding = true;
+      if (declared > DISCARD_MAX_BYTES) {
+        answerTooLarge();
+        req.resume();
+        return true;
+      }
     }
     const chunks: Buffer[] = [];
     let size = 0;
-    let rejected = false;
     req.on('data', (chunk: Buffer) => {
-      if (rejected) return;
       size += chunk.length;
-      if (size > limit) {
-        rejected = true;
-        res.setHeader('connection', 'close');
-        fail(res, route, url, id, started, tooLarge());
-        return;
-      }
-      chunks.push(chunk);
+      if (discarding) {
+        if (size > DISCARD_MAX_BYTES) answerTooLarge();
+      } else if (size > limit) {
+        discarding = true;
+        chunks.length = 0;
+      } else chunks.push(chunk);
     });
     req.on('error', () => {
-      rejected = true;
+      // The client went away: nothing to answer.
+      answered = true;
+      discarding = true;
     });
     req.on('end', () => {
-      if (rejected) return;
+      if (discarding) {
+        answerTooLarge();
+        return;
+      }
       const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
       const decide = route.startsWith('/decide');
       let answer;
