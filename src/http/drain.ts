@@ -15,8 +15,11 @@
 import { Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 
-/** How long a connection may sit idle during a drain before it is closed. */
-export const DRAIN_IDLE_GRACE_MS = 500;
+/**
+ * Period of the idle sweep during a drain. A connection idle at a sweep is closed; a busy
+ * keep-alive client sends its next request well within it and is told to close instead.
+ */
+export const DRAIN_IDLE_GRACE_MS = 1000;
 
 /** What the request handlers read: one boolean, no call. */
 export interface DrainState {
@@ -51,8 +54,8 @@ export class ConnectionDrain implements DrainState {
   /**
    * Begins the drain: the responses open connections are working on will close them, requests
    * arriving on them are answered with `Connection: close` (the request handler calls `mark`),
-   * and idle connections are closed every DRAIN_IDLE_GRACE_MS until none is left. Stopping the
-   * listener is the caller's `server.close()`. Idempotent.
+   * and connections idle at a sweep (every DRAIN_IDLE_GRACE_MS) are closed until none is left.
+   * Stopping the listener is the caller's `server.close()`. Idempotent.
    */
   start(): void {
     if (this.draining) return;
