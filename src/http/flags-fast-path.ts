@@ -11,6 +11,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyBaseLogger } from 'fastify';
 import { VexilError } from '../errors.ts';
 import { bodyPool } from './body-pool.ts';
+import { afterBodyDiscarded } from './discard-body.ts';
 import { renderError, type ErrorHandlerOptions } from './error-handler.ts';
 import { parseFlagsQuery, type FlagsQuery } from './flags/flags-query.ts';
 import { evaluatePost, type FlagsRouteDeps } from './routes/flags.ts';
@@ -27,8 +28,6 @@ export interface FlagsFastPathDeps {
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 const PATHS: ReadonlySet<string> = new Set(['/flags', '/flags/', '/decide', '/decide/']);
-/** Most body bytes read and thrown away to answer 413 readably (see the handler); beyond, the connection is closed. */
-const DISCARD_MAX_BYTES = 64 * 1024 * 1024;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The caller's `X-Request-Id` when it is a UUID (spec §1.5), else a new one (as buildServer's genReqId). */
@@ -133,48 +132,35 @@ export function createFlagsFastPath(deps: FlagsFastPathDeps): (req: IncomingMess
     }
     const tooLarge = () =>
       new VexilError('VXL_BODY_TOO_LARGE', { message: `Request body exceeds the limit of ${limit} bytes.` });
-    // Over the limit, the body is read to its end and thrown away before the 413 is sent: a
-    // client is still sending when the answer would go out, and closing the connection under it
-    // resets it (the client sees EPIPE, never the 413). Past DISCARD_MAX_BYTES it is answered at
-    // once; the server's requestTimeout bounds the time.
-    let discarding = false;
-    let answered = false;
+    // Over the limit, the rest of the body is read before the 413 goes out (see discard-body.ts).
+    let rejected = false;
     const answerTooLarge = () => {
-      if (answered) return;
-      answered = true;
       res.setHeader('connection', 'close');
       fail(res, route, url, id, started, tooLarge());
     };
-    const declared = Number(req.headers['content-length']);
-    if (declared > limit) {
-      discarding = true;
-      if (declared > DISCARD_MAX_BYTES) {
-        answerTooLarge();
-        req.resume();
-        return true;
-      }
+    if (Number(req.headers['content-length']) > limit) {
+      afterBodyDiscarded(req, 0, answerTooLarge);
+      return true;
     }
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (discarding) {
-        if (size > DISCARD_MAX_BYTES) answerTooLarge();
-      } else if (size > limit) {
-        discarding = true;
-        chunks.length = 0;
-      } else chunks.push(chunk);
-    });
-    req.on('error', () => {
-      // The client went away: nothing to answer.
-      answered = true;
-      discarding = true;
-    });
-    req.on('end', () => {
-      if (discarding) {
-        answerTooLarge();
+      if (size <= limit) {
+        chunks.push(chunk);
         return;
       }
+      rejected = true;
+      chunks.length = 0;
+      req.off('data', onData);
+      afterBodyDiscarded(req, size, answerTooLarge);
+    };
+    req.on('data', onData);
+    req.on('error', () => {
+      rejected = true;
+    });
+    req.on('end', () => {
+      if (rejected) return;
       const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
       const decide = route.startsWith('/decide');
       let answer;

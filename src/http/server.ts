@@ -10,6 +10,7 @@ import type { PersonCache } from '../cache/person-cache.ts';
 import type { SnapshotCache } from '../cache/snapshot-cache.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Store } from '../store/store.ts';
+import { afterBodyDiscarded } from './discard-body.ts';
 import { ConnectionDrain } from './drain.ts';
 import { installErrorHandlers } from './error-handler.ts';
 import { RateLimiter } from './rate-limit.ts';
@@ -101,6 +102,13 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     done();
   });
   installErrorHandlers(app, { bodyLimitBytes: settings.bodyLimitBytes });
+  // A 413 waits for the rest of the body, as on the fast path (see discard-body.ts). onError runs
+  // before the error handler renders the reply, on every route family.
+  app.addHook('onError', (request, _reply, error, done) => {
+    const tooLarge = error.statusCode === 413 || (error as { code?: string }).code === 'VXL_BODY_TOO_LARGE';
+    if (tooLarge && !request.raw.complete) afterBodyDiscarded(request.raw, 0, done);
+    else done();
+  });
 
   // Permissive CORS like PostHog's flag service (spec §1): origin mirrored, credentials allowed.
   // Callback-style hooks: no promise per request on the hot path.
