@@ -10,6 +10,8 @@ import { freePort, spawnVexil, type VexilProcess } from '../../helpers/vexil-pro
 import { createProject } from './http-helpers.ts';
 
 const BOOTSTRAP_KEY = 'shutdown-test-key-0123456789';
+/** Keep-alive workers (connections) of the load; BENCHMARKS.md's Faults runs also use 32. */
+const WORKERS = Number(process.env.VEXIL_FAULT_TEST_WORKERS ?? 8);
 /** Generous: exit code 0 (not the forced exit's 1) is what proves the drain finished in time. */
 const SHUTDOWN_TIMEOUT_MS = '10000';
 
@@ -59,7 +61,7 @@ describe('shutdown under keep-alive load (postgres store)', () => {
   test('SIGTERM under keep-alive load answers in-flight requests with Connection: close and exits 0', async () => {
     const port = await freePort();
     const node = await startNode(port);
-    const workers = 8;
+    const workers = WORKERS;
     // Only the fast path: no fastify route closes a connection for it.
     const load = startKeepAliveLoad({ port, workers, next: flags, maxRequests: 20_000, maxMs: 60_000 });
     await load.reached(400);
@@ -79,7 +81,7 @@ describe('shutdown under keep-alive load (postgres store)', () => {
     let a = await startNode(portA);
     let b = await startNode(portB);
     const proxy = await startTcpProxy([portA, portB]);
-    const load = startKeepAliveLoad({ port: proxy.port, workers: 8, next: mixed, maxRequests: 50_000, maxMs: 120_000 });
+    const load = startKeepAliveLoad({ port: proxy.port, workers: WORKERS, next: mixed, maxRequests: 50_000, maxMs: 120_000 });
     try {
       await load.reached(400);
       const first = await terminate(a);
