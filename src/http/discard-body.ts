@@ -27,7 +27,9 @@ export function afterBodyDiscarded(req: IncomingMessage, alreadyRead: number, th
     called = true;
     then();
   };
-  if (req.complete || Number(req.headers['content-length']) > DISCARD_MAX_BYTES || read > DISCARD_MAX_BYTES) {
+  // readableEnded as well: app.inject()'s requests have no `complete`.
+  const received = req.complete || req.readableEnded;
+  if (received || Number(req.headers['content-length']) > DISCARD_MAX_BYTES || read > DISCARD_MAX_BYTES) {
     finish();
     req.resume();
     return;

@@ -106,7 +106,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   // before the error handler renders the reply, on every route family.
   app.addHook('onError', (request, _reply, error, done) => {
     const tooLarge = error.statusCode === 413 || (error as { code?: string }).code === 'VXL_BODY_TOO_LARGE';
-    if (tooLarge && !request.raw.complete) afterBodyDiscarded(request.raw, 0, done);
+    if (tooLarge) afterBodyDiscarded(request.raw, 0, done);
     else done();
   });
 
