@@ -55,6 +55,10 @@ export interface Config {
   readonly dbTimeoutMs: number;
   /** Longest wait to open one PostgreSQL connection, ms. Default 3000. */
   readonly dbConnectTimeoutMs: number;
+  /** Longest a graceful shutdown (drain, then closing the store) may take before exit(1), ms. Default 10,000. */
+  readonly shutdownTimeoutMs: number;
+  /** How long start-up keeps retrying an unreachable PostgreSQL/Redis, seconds; 0 = fail at once. Default 60. */
+  readonly startupRetrySeconds: number;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -121,6 +125,8 @@ export function loadConfig(env: Env = process.env): Config {
     matchBudgetChars: int('VEXIL_MATCH_BUDGET_CHARS', MiB, 0, 1_000_000_000),
     dbTimeoutMs: int('VEXIL_DB_TIMEOUT_MS', 5000, 100, 600_000),
     dbConnectTimeoutMs: int('VEXIL_DB_CONNECT_TIMEOUT_MS', 3000, 100, 600_000),
+    shutdownTimeoutMs: int('VEXIL_SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
+    startupRetrySeconds: int('VEXIL_STARTUP_RETRY_SECONDS', 60, 0, 86_400),
   };
 
   if (problems.length > 0) {

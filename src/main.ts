@@ -1,14 +1,14 @@
 /**
  * @module main
- * Process entry: loadConfig → createApp → listen. SIGTERM/SIGINT stop accepting connections,
- * drain in-flight requests and close the store and Redis before exiting.
+ * Process entry: loadConfig → createApp (retried while the database cannot be reached) → listen.
+ * SIGTERM/SIGINT stop accepting connections, drain in-flight requests and close the store and
+ * Redis before exiting; VEXIL_SHUTDOWN_TIMEOUT_MS bounds the whole of it.
  */
 import { createApp } from './app.ts';
 import { loadConfig } from './config.ts';
 import { isVexilError } from './errors.ts';
-
-/** Longest a graceful shutdown may take before the process exits anyway. */
-const SHUTDOWN_TIMEOUT_MS = 10_000;
+import { createLogger } from './log.ts';
+import { describeDatabase, startWithRetry, StartupFailed } from './startup-retry.ts';
 
 async function main(): Promise<void> {
   let config;
@@ -19,20 +19,27 @@ async function main(): Promise<void> {
     process.stderr.write(`${isVexilError(err) ? err.message : String(err)}\n`);
     process.exit(78);
   }
-  const app = await createApp(config);
+  const log = createLogger(config.logLevel);
+  const target = config.databaseUrl ? `PostgreSQL at ${describeDatabase(config.databaseUrl)}` : `the embedded database in ${config.dataDir}`;
+  const app = await startWithRetry(() => createApp(config, { log }), {
+    totalMs: config.startupRetrySeconds * 1000,
+    target,
+    warn: (fields, msg) => log.warn(fields, msg),
+  });
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
+    const started = performance.now();
     app.log.info({ signal }, 'shutting down');
     const force = setTimeout(() => {
-      app.log.error('shutdown timed out; exiting');
+      app.log.error({ timeoutMs: config.shutdownTimeoutMs }, 'shutdown timed out; exiting');
       process.exit(1);
-    }, SHUTDOWN_TIMEOUT_MS);
+    }, config.shutdownTimeoutMs);
     force.unref();
     app.close().then(
       () => {
-        app.log.info('stopped');
+        app.log.info({ durationMs: Math.round(performance.now() - started) }, 'stopped');
         process.exit(0);
       },
       (err: unknown) => {
@@ -47,7 +54,15 @@ async function main(): Promise<void> {
   app.log.info({ address }, 'listening');
 }
 
+/** One plain line for what an operator can act on; a stack trace only for what looks like a bug. */
+function startFailure(err: unknown): string {
+  if (err instanceof StartupFailed || isVexilError(err)) return err.message;
+  const code = (err as { code?: unknown } | null)?.code;
+  if (err instanceof Error && typeof code === 'string') return `${err.message} (${code})`;
+  return err instanceof Error ? (err.stack ?? err.message) : String(err);
+}
+
 main().catch((err: unknown) => {
-  process.stderr.write(`Vexil failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.stderr.write(`Vexil failed to start: ${startFailure(err)}\n`);
   process.exit(1);
 });

@@ -11,6 +11,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyBaseLogger } from 'fastify';
 import { RETRY_AFTER_SECONDS, VexilError } from '../errors.ts';
 import { bodyPool } from './body-pool.ts';
+import { afterBodyDiscarded } from './discard-body.ts';
 import { renderError, type ErrorHandlerOptions } from './error-handler.ts';
 import { parseFlagsQuery, type FlagsQuery } from './flags/flags-query.ts';
 import { evaluatePost, type FlagsRouteDeps } from './routes/flags.ts';
@@ -132,26 +133,30 @@ export function createFlagsFastPath(deps: FlagsFastPathDeps): (req: IncomingMess
     }
     const tooLarge = () =>
       new VexilError('VXL_BODY_TOO_LARGE', { message: `Request body exceeds the limit of ${limit} bytes.` });
-    if (Number(req.headers['content-length']) > limit) {
+    // Over the limit, the rest of the body is read before the 413 goes out (see discard-body.ts).
+    let rejected = false;
+    const answerTooLarge = () => {
       res.setHeader('connection', 'close');
       fail(res, route, url, id, started, tooLarge());
-      req.resume();
+    };
+    if (Number(req.headers['content-length']) > limit) {
+      afterBodyDiscarded(req, 0, answerTooLarge);
       return true;
     }
     const chunks: Buffer[] = [];
     let size = 0;
-    let rejected = false;
-    req.on('data', (chunk: Buffer) => {
-      if (rejected) return;
+    const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (size > limit) {
-        rejected = true;
-        res.setHeader('connection', 'close');
-        fail(res, route, url, id, started, tooLarge());
+      if (size <= limit) {
+        chunks.push(chunk);
         return;
       }
-      chunks.push(chunk);
-    });
+      rejected = true;
+      chunks.length = 0;
+      req.off('data', onData);
+      afterBodyDiscarded(req, size, answerTooLarge);
+    };
+    req.on('data', onData);
     req.on('error', () => {
       rejected = true;
     });

@@ -10,6 +10,8 @@ import type { PersonCache } from '../cache/person-cache.ts';
 import type { SnapshotCache } from '../cache/snapshot-cache.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Store } from '../store/store.ts';
+import { afterBodyDiscarded } from './discard-body.ts';
+import { ConnectionDrain } from './drain.ts';
 import { installErrorHandlers } from './error-handler.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { registerDefinitionsRoutes } from './routes/definitions.ts';
@@ -78,11 +80,16 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   // POST /flags and /decide bypass fastify on real sockets (see flags-fast-path.ts); set below,
   // once the routes' dependencies exist. app.inject() always goes through fastify.
   let fastPath: ((req: IncomingMessage, res: ServerResponse) => boolean) | null = null;
+  const drain = new ConnectionDrain();
   const app = Fastify({
-    serverFactory: (handler) =>
-      createServer({ requestTimeout: 30_000, keepAliveTimeout: 72_000 }, (req, res) => {
+    serverFactory: (handler) => {
+      const server = createServer({ requestTimeout: 30_000, keepAliveTimeout: 72_000 }, (req, res) => {
+        drain.mark(res);
         if (fastPath === null || !fastPath(req, res)) handler(req, res);
-      }),
+      });
+      drain.attach(server);
+      return server;
+    },
     // pino's Logger is a FastifyBaseLogger; the cast keeps the instance's default logger type.
     loggerInstance: deps.log as FastifyBaseLogger,
     bodyLimit: settings.bodyLimitBytes,
@@ -90,9 +97,24 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     // The hot path logs nothing at info (STYLE §9); onResponse below logs each request at debug.
     logController: new LogController({ disableRequestLogging: true }),
     requestTimeout: 30_000,
-    return503OnClosing: true,
+    // While draining, requests on connections already open are answered (with `Connection:
+    // close`, see drain.ts), not refused with 503: a load balancer only retries refused connects.
+    return503OnClosing: false,
+    forceCloseConnections: false,
+  });
+  // preClose runs before fastify calls server.close(), which stops the listener.
+  app.addHook('preClose', (done) => {
+    drain.start();
+    done();
   });
   installErrorHandlers(app, { bodyLimitBytes: settings.bodyLimitBytes });
+  // A 413 waits for the rest of the body, as on the fast path (see discard-body.ts). onError runs
+  // before the error handler renders the reply, on every route family.
+  app.addHook('onError', (request, _reply, error, done) => {
+    const tooLarge = error.statusCode === 413 || (error as { code?: string }).code === 'VXL_BODY_TOO_LARGE';
+    if (tooLarge) afterBodyDiscarded(request.raw, 0, done);
+    else done();
+  });
 
   // Permissive CORS like PostHog's flag service (spec §1): origin mirrored, credentials allowed.
   // Callback-style hooks: no promise per request on the hot path.
@@ -148,7 +170,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   registerDefinitionsRoutes(app, { store: deps.store, snapshots: deps.snapshots, rateLimiter: rate > 0 ? new RateLimiter(rate) : null });
   const webUi = deps.webDir ? loadWebUi(deps.webDir) : null;
   const sendUi = webUi === null ? null : await registerWebUi(app, webUi);
-  registerHealthRoutes(app, { store: deps.store, snapshots: deps.snapshots, sendUi });
+  registerHealthRoutes(app, { store: deps.store, snapshots: deps.snapshots, sendUi, drain });
   registerMetricsRoute(app, { metrics });
   return app;
 }

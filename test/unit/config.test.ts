@@ -17,6 +17,8 @@ test('defaults describe a single node on the embedded database', () => {
   assert.equal(c.rateLimitPerSecond, 0);
   assert.equal(c.matchBudgetChars, 1024 * 1024);
   assert.equal(c.adminRateLimitPerMinute, 480);
+  assert.equal(c.shutdownTimeoutMs, 10_000);
+  assert.equal(c.startupRetrySeconds, 60);
   assert.ok(Object.isFrozen(c));
 });
 
@@ -40,6 +42,8 @@ test('reads every variable', () => {
     VEXIL_MATCH_BUDGET_CHARS: '0',
     VEXIL_DB_TIMEOUT_MS: '1500',
     VEXIL_DB_CONNECT_TIMEOUT_MS: '700',
+    VEXIL_SHUTDOWN_TIMEOUT_MS: '3000',
+    VEXIL_STARTUP_RETRY_SECONDS: '0',
   });
   assert.deepEqual(
     { ...c },
@@ -62,6 +66,8 @@ test('reads every variable', () => {
       matchBudgetChars: 0,
       dbTimeoutMs: 1500,
       dbConnectTimeoutMs: 700,
+      shutdownTimeoutMs: 3000,
+      startupRetrySeconds: 0,
     },
   );
 });

@@ -6,6 +6,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Store } from '../../store/store.ts';
 import { wantsHtml } from './web-ui.ts';
+import type { DrainState } from '../drain.ts';
 
 /** How long readiness waits for the store before calling it down. */
 const READINESS_TIMEOUT_MS = 2000;
@@ -15,9 +16,10 @@ export interface ReadinessBody {
   /**
    * `ok`: everything answers. `degraded`: the database does not answer, but this node holds
    * compiled flags and keeps serving them (stored-person flags come back failed). `unavailable`:
-   * the database does not answer and there is nothing to serve from memory.
+   * the database does not answer and there is nothing to serve from memory. `shutting_down`:
+   * the node drains after SIGTERM (503, so balancers stop routing to it).
    */
-  status: 'ok' | 'degraded' | 'unavailable';
+  status: 'ok' | 'degraded' | 'unavailable' | 'shutting_down';
   checks: { database: { ok: boolean; latencyMs: number; error: string | null } };
   /** Projects whose flags this node serves from memory. */
   projectsLoaded: number;
@@ -51,7 +53,13 @@ async function checkDatabase(store: Store): Promise<ReadinessBody['checks']['dat
  */
 export function registerHealthRoutes(
   app: FastifyInstance,
-  deps: { store: Store; snapshots: { readonly loadedProjects: number }; sendUi?: ((reply: FastifyReply) => unknown) | null },
+  deps: {
+    store: Store;
+    snapshots: { readonly loadedProjects: number };
+    sendUi?: ((reply: FastifyReply) => unknown) | null;
+    /** Set while the server drains: readiness then answers 503 so balancers stop routing here. */
+    drain?: DrainState;
+  },
 ): void {
   const sendUi = deps.sendUi ?? null;
   app.get('/', async (request, reply) => {
@@ -63,6 +71,11 @@ export function registerHealthRoutes(
   // node out of rotation when the shared database blips would turn degraded answers into none.
   // 503 only when it can serve nothing. The body says what is degraded either way.
   app.get('/_readiness', async (request, reply) => {
+    // A draining node tells the load balancer to stop routing to it.
+    if (deps.drain?.draining) {
+      const body: ReadinessBody = { status: 'shutting_down', checks: { database: { ok: true, latencyMs: 0, error: null } }, projectsLoaded: deps.snapshots.loadedProjects };
+      return reply.code(503).header('connection', 'close').send(body);
+    }
     const { err, ...database } = await checkDatabase(deps.store);
     const projectsLoaded = deps.snapshots.loadedProjects;
     const status: ReadinessBody['status'] = database.ok ? 'ok' : projectsLoaded > 0 ? 'degraded' : 'unavailable';
