@@ -58,7 +58,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const ownsStore = options.store === undefined;
   const store =
     options.store ??
-    (await openStore({ databaseUrl: config.databaseUrl ?? undefined, dataDir: config.dataDir, poolSize: config.dbPoolSize }));
+    (await openStore({ databaseUrl: config.databaseUrl ?? undefined, dataDir: config.dataDir, embeddedMemory: config.embeddedMemory, poolSize: config.dbPoolSize }));
   try {
     if (ownsStore) {
       await store.migrate();

@@ -4,6 +4,7 @@
  * parse is an error, never a silent default, and every bad variable is reported at once.
  */
 import { VexilError } from './errors.ts';
+import { defaultEmbeddedMemory, type EmbeddedMemorySettings } from './store/embedded/memory-settings.ts';
 
 /** Log levels pino accepts. */
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -40,6 +41,11 @@ export interface Config {
   readonly snapshotPollSeconds: number;
   /** Longest wait for a per-request store lookup, ms; then affected flags fail. Default 2000. */
   readonly lookupTimeoutMs: number;
+  /**
+   * Memory of the embedded database (ignored with DATABASE_URL), MiB: VEXIL_EMBEDDED_SHARED_BUFFERS_MB
+   * (default 8), VEXIL_EMBEDDED_WORK_MEM_MB (4), VEXIL_EMBEDDED_MAINTENANCE_WORK_MEM_MB (16).
+   */
+  readonly embeddedMemory: EmbeddedMemorySettings;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -102,6 +108,12 @@ export function loadConfig(env: Env = process.env): Config {
     personCacheSize: int('VEXIL_PERSON_CACHE_SIZE', 50_000, 0, 10_000_000),
     snapshotPollSeconds: int('VEXIL_SNAPSHOT_POLL_SECONDS', 5, 1, 86_400),
     lookupTimeoutMs: int('VEXIL_LOOKUP_TIMEOUT_MS', 2000, 1, 600_000),
+    // PGlite's WebAssembly memory tops out at 2 GiB, hence the 1 GiB ceilings.
+    embeddedMemory: Object.freeze({
+      sharedBuffersMb: int('VEXIL_EMBEDDED_SHARED_BUFFERS_MB', defaultEmbeddedMemory.sharedBuffersMb, 1, 1024),
+      workMemMb: int('VEXIL_EMBEDDED_WORK_MEM_MB', defaultEmbeddedMemory.workMemMb, 1, 1024),
+      maintenanceWorkMemMb: int('VEXIL_EMBEDDED_MAINTENANCE_WORK_MEM_MB', defaultEmbeddedMemory.maintenanceWorkMemMb, 1, 1024),
+    }),
   };
 
   if (problems.length > 0) {

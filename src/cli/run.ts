@@ -55,7 +55,7 @@ function parseArgs(args: readonly string[]): { positional: string[]; options: Ma
 }
 
 async function withStore<T>(config: Config, run: (store: Store) => Promise<T>): Promise<T> {
-  const store = await openStore({ databaseUrl: config.databaseUrl ?? undefined, dataDir: config.dataDir, poolSize: Math.min(config.dbPoolSize, 4) });
+  const store = await openStore({ databaseUrl: config.databaseUrl ?? undefined, dataDir: config.dataDir, embeddedMemory: config.embeddedMemory, poolSize: Math.min(config.dbPoolSize, 4) });
   try {
     await store.migrate();
     return await run(store);

@@ -5,6 +5,7 @@
 import type { Store } from './store.ts';
 import { createPostgresStore } from './postgres/postgres-store.ts';
 import { createEmbeddedStore } from './embedded/embedded-store.ts';
+import type { EmbeddedMemorySettings } from './embedded/memory-settings.ts';
 
 export interface OpenStoreOptions {
   /** PostgreSQL URL; unset ⇒ the embedded database in `dataDir`. */
@@ -15,6 +16,8 @@ export interface OpenStoreOptions {
   poolSize?: number;
   /** Schema for all tables (search_path), e.g. one per test file; created by migrate(). */
   schema?: string;
+  /** Memory settings of the embedded database (ignored with databaseUrl); default small. */
+  embeddedMemory?: EmbeddedMemorySettings;
 }
 
 /**
@@ -25,5 +28,5 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
   if (options.databaseUrl) {
     return createPostgresStore({ url: options.databaseUrl, poolSize: options.poolSize, schema: options.schema });
   }
-  return createEmbeddedStore({ dataDir: options.dataDir, schema: options.schema });
+  return createEmbeddedStore({ dataDir: options.dataDir, schema: options.schema, memory: options.embeddedMemory });
 }
