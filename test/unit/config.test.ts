@@ -34,6 +34,9 @@ test('reads every variable', () => {
     VEXIL_PERSON_CACHE_SIZE: '100',
     VEXIL_SNAPSHOT_POLL_SECONDS: '7',
     VEXIL_LOOKUP_TIMEOUT_MS: '500',
+    VEXIL_EMBEDDED_SHARED_BUFFERS_MB: '32',
+    VEXIL_EMBEDDED_WORK_MEM_MB: '8',
+    VEXIL_EMBEDDED_MAINTENANCE_WORK_MEM_MB: '64',
   });
   assert.deepEqual(
     { ...c },
@@ -52,6 +55,7 @@ test('reads every variable', () => {
       personCacheSize: 100,
       snapshotPollSeconds: 7,
       lookupTimeoutMs: 500,
+      embeddedMemory: { sharedBuffersMb: 32, workMemMb: 8, maintenanceWorkMemMb: 64 },
     },
   );
 });
@@ -90,4 +94,24 @@ test('numbers out of range are errors', () => {
   assert.throws(() => loadConfig({ PORT: '70000' }), /PORT/);
   assert.throws(() => loadConfig({ VEXIL_DB_POOL_SIZE: '0' }), /VEXIL_DB_POOL_SIZE/);
   assert.throws(() => loadConfig({ VEXIL_SNAPSHOT_POLL_SECONDS: '0' }), /VEXIL_SNAPSHOT_POLL_SECONDS/);
+});
+
+test('embedded database memory: small defaults, strict whole MiB within 1–1024', () => {
+  const c = loadConfig({});
+  assert.deepEqual(c.embeddedMemory, { sharedBuffersMb: 8, workMemMb: 4, maintenanceWorkMemMb: 16 });
+  assert.ok(Object.isFrozen(c.embeddedMemory));
+  assert.equal(loadConfig({ VEXIL_EMBEDDED_SHARED_BUFFERS_MB: '1' }).embeddedMemory.sharedBuffersMb, 1);
+  assert.equal(loadConfig({ VEXIL_EMBEDDED_SHARED_BUFFERS_MB: '1024' }).embeddedMemory.sharedBuffersMb, 1024);
+  let caught: unknown;
+  try {
+    loadConfig({ VEXIL_EMBEDDED_SHARED_BUFFERS_MB: '8MB', VEXIL_EMBEDDED_WORK_MEM_MB: '0', VEXIL_EMBEDDED_MAINTENANCE_WORK_MEM_MB: '1025' });
+  } catch (err) {
+    caught = err;
+  }
+  assert.ok(caught instanceof VexilError);
+  assert.match(caught.message, /VEXIL_EMBEDDED_SHARED_BUFFERS_MB must be an integer 1–1024, got '8MB'/);
+  assert.match(caught.message, /VEXIL_EMBEDDED_WORK_MEM_MB must be an integer 1–1024, got '0'/);
+  assert.match(caught.message, /VEXIL_EMBEDDED_MAINTENANCE_WORK_MEM_MB must be an integer 1–1024, got '1025'/);
+  assert.throws(() => loadConfig({ VEXIL_EMBEDDED_SHARED_BUFFERS_MB: '2.5' }), /VEXIL_EMBEDDED_SHARED_BUFFERS_MB/);
+  assert.throws(() => loadConfig({ VEXIL_EMBEDDED_WORK_MEM_MB: '-4' }), /VEXIL_EMBEDDED_WORK_MEM_MB/);
 });
