@@ -43,7 +43,8 @@ export interface Config {
   readonly lookupTimeoutMs: number;
   /**
    * Memory of the embedded database (ignored with DATABASE_URL), MiB: VEXIL_EMBEDDED_SHARED_BUFFERS_MB
-   * (default 8), VEXIL_EMBEDDED_WORK_MEM_MB (4), VEXIL_EMBEDDED_MAINTENANCE_WORK_MEM_MB (16).
+   * (default 8), VEXIL_EMBEDDED_WORK_MEM_MB (4), VEXIL_EMBEDDED_MAINTENANCE_WORK_MEM_MB (16),
+   * and VEXIL_EMBEDDED_WASM_TIER_UP (default false: baseline-compiled WebAssembly, 35–60 MB less).
    */
   readonly embeddedMemory: EmbeddedMemorySettings;
 }
@@ -68,6 +69,12 @@ export function loadConfig(env: Env = process.env): Config {
       return def;
     }
     return Number(raw);
+  };
+  const bool = (name: string, def: boolean): boolean => {
+    const raw = str(name);
+    if (raw === null) return def;
+    if (raw !== 'true' && raw !== 'false') problems.push(`${name} must be true or false, got '${raw}'`);
+    return raw === 'true';
   };
   const url = (name: string, protocols: string[]): string | null => {
     const raw = str(name);
@@ -113,6 +120,7 @@ export function loadConfig(env: Env = process.env): Config {
       sharedBuffersMb: int('VEXIL_EMBEDDED_SHARED_BUFFERS_MB', defaultEmbeddedMemory.sharedBuffersMb, 1, 1024),
       workMemMb: int('VEXIL_EMBEDDED_WORK_MEM_MB', defaultEmbeddedMemory.workMemMb, 1, 1024),
       maintenanceWorkMemMb: int('VEXIL_EMBEDDED_MAINTENANCE_WORK_MEM_MB', defaultEmbeddedMemory.maintenanceWorkMemMb, 1, 1024),
+      wasmTierUp: bool('VEXIL_EMBEDDED_WASM_TIER_UP', defaultEmbeddedMemory.wasmTierUp),
     }),
   };
 

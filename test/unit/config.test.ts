@@ -37,6 +37,7 @@ test('reads every variable', () => {
     VEXIL_EMBEDDED_SHARED_BUFFERS_MB: '32',
     VEXIL_EMBEDDED_WORK_MEM_MB: '8',
     VEXIL_EMBEDDED_MAINTENANCE_WORK_MEM_MB: '64',
+    VEXIL_EMBEDDED_WASM_TIER_UP: 'true',
   });
   assert.deepEqual(
     { ...c },
@@ -55,7 +56,7 @@ test('reads every variable', () => {
       personCacheSize: 100,
       snapshotPollSeconds: 7,
       lookupTimeoutMs: 500,
-      embeddedMemory: { sharedBuffersMb: 32, workMemMb: 8, maintenanceWorkMemMb: 64 },
+      embeddedMemory: { sharedBuffersMb: 32, workMemMb: 8, maintenanceWorkMemMb: 64, wasmTierUp: true },
     },
   );
 });
@@ -96,15 +97,20 @@ test('numbers out of range are errors', () => {
   assert.throws(() => loadConfig({ VEXIL_SNAPSHOT_POLL_SECONDS: '0' }), /VEXIL_SNAPSHOT_POLL_SECONDS/);
 });
 
-test('embedded database memory: small defaults, strict whole MiB within 1–1024', () => {
+test('embedded database memory: small defaults, strict whole MiB within 1–1024, strict booleans', () => {
   const c = loadConfig({});
-  assert.deepEqual(c.embeddedMemory, { sharedBuffersMb: 8, workMemMb: 4, maintenanceWorkMemMb: 16 });
+  assert.deepEqual(c.embeddedMemory, { sharedBuffersMb: 8, workMemMb: 4, maintenanceWorkMemMb: 16, wasmTierUp: false });
   assert.ok(Object.isFrozen(c.embeddedMemory));
   assert.equal(loadConfig({ VEXIL_EMBEDDED_SHARED_BUFFERS_MB: '1' }).embeddedMemory.sharedBuffersMb, 1);
   assert.equal(loadConfig({ VEXIL_EMBEDDED_SHARED_BUFFERS_MB: '1024' }).embeddedMemory.sharedBuffersMb, 1024);
   let caught: unknown;
   try {
-    loadConfig({ VEXIL_EMBEDDED_SHARED_BUFFERS_MB: '8MB', VEXIL_EMBEDDED_WORK_MEM_MB: '0', VEXIL_EMBEDDED_MAINTENANCE_WORK_MEM_MB: '1025' });
+    loadConfig({
+      VEXIL_EMBEDDED_SHARED_BUFFERS_MB: '8MB',
+      VEXIL_EMBEDDED_WORK_MEM_MB: '0',
+      VEXIL_EMBEDDED_MAINTENANCE_WORK_MEM_MB: '1025',
+      VEXIL_EMBEDDED_WASM_TIER_UP: 'yes',
+    });
   } catch (err) {
     caught = err;
   }
@@ -112,6 +118,8 @@ test('embedded database memory: small defaults, strict whole MiB within 1–1024
   assert.match(caught.message, /VEXIL_EMBEDDED_SHARED_BUFFERS_MB must be an integer 1–1024, got '8MB'/);
   assert.match(caught.message, /VEXIL_EMBEDDED_WORK_MEM_MB must be an integer 1–1024, got '0'/);
   assert.match(caught.message, /VEXIL_EMBEDDED_MAINTENANCE_WORK_MEM_MB must be an integer 1–1024, got '1025'/);
+  assert.match(caught.message, /VEXIL_EMBEDDED_WASM_TIER_UP must be true or false, got 'yes'/);
+  assert.equal(loadConfig({ VEXIL_EMBEDDED_WASM_TIER_UP: 'false' }).embeddedMemory.wasmTierUp, false);
   assert.throws(() => loadConfig({ VEXIL_EMBEDDED_SHARED_BUFFERS_MB: '2.5' }), /VEXIL_EMBEDDED_SHARED_BUFFERS_MB/);
   assert.throws(() => loadConfig({ VEXIL_EMBEDDED_WORK_MEM_MB: '-4' }), /VEXIL_EMBEDDED_WORK_MEM_MB/);
 });

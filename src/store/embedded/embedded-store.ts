@@ -5,7 +5,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
-import { collectStartupGarbage, initDataDirOutOfProcess, useBaselineWasmCompiler } from './footprint.ts';
+import { collectStartupGarbage, initDataDirOutOfProcess, chooseWasmCompiler } from './footprint.ts';
 import { defaultEmbeddedMemory, memoryStartParams, type EmbeddedMemorySettings } from './memory-settings.ts';
 import type { Store } from '../store.ts';
 import { cleanParams, quoteIdent, type SqlClient, type SqlDriver } from '../sql-client.ts';
@@ -35,8 +35,9 @@ function clientOf(db: PGlite | Transaction): SqlClient {
  * Only one process may open a data directory at a time.
  */
 export async function createEmbeddedDriver(options: EmbeddedStoreOptions): Promise<SqlDriver> {
-  useBaselineWasmCompiler();
-  const startParams = memoryStartParams(options.memory ?? defaultEmbeddedMemory);
+  const memory = options.memory ?? defaultEmbeddedMemory;
+  chooseWasmCompiler(memory.wasmTierUp);
+  const startParams = memoryStartParams(memory);
   if (options.dataDir) {
     await mkdir(options.dataDir, { recursive: true });
     await initDataDirOutOfProcess(options.dataDir, startParams);

@@ -39,12 +39,13 @@ export async function initDataDirOutOfProcess(dataDir: string, startParams: read
 
 /**
  * V8 compiles PGlite's 9 MB module with its baseline compiler (Liftoff), then recompiles hot
- * functions with TurboFan; after start-up and migrations those second copies hold ~35 MB for
- * no per-query gain we could measure (BENCHMARKS.md). The flag is read when a module is
- * compiled, so it must be set before the first PGlite; WebAssembly is only used by PGlite here.
+ * functions with TurboFan; after start-up and migrations those second copies hold 35–60 MB that
+ * stay resident. Without them queries run ~10–50 % slower (BENCHMARKS.md), which the person
+ * cache mostly hides, so tier-up is off unless asked for. The flag is read when a module is
+ * compiled, so it must be set before each PGlite; WebAssembly is only used by PGlite here.
  */
-export function useBaselineWasmCompiler(): void {
-  v8.setFlagsFromString('--liftoff-only');
+export function chooseWasmCompiler(tierUp: boolean): void {
+  v8.setFlagsFromString(tierUp ? '--no-liftoff-only' : '--liftoff-only');
 }
 
 /**

@@ -10,7 +10,7 @@
  * (read through the OS page cache), so a small buffer pool costs little for Vexil's working set.
  */
 
-/** Memory settings of the embedded PostgreSQL, in MiB. */
+/** Memory settings of the embedded PostgreSQL (sizes in MiB). */
 export interface EmbeddedMemorySettings {
   /** `shared_buffers`: the page cache inside PostgreSQL, allocated at start-up. */
   readonly sharedBuffersMb: number;
@@ -18,6 +18,11 @@ export interface EmbeddedMemorySettings {
   readonly workMemMb: number;
   /** `maintenance_work_mem`: per CREATE INDEX or VACUUM, allocated on demand. */
   readonly maintenanceWorkMemMb: number;
+  /**
+   * Let V8 recompile hot WebAssembly functions with its optimizing compiler (TurboFan): 35–60 MB
+   * more resident, queries ~10–50 % faster (BENCHMARKS.md). Off: baseline code (Liftoff) only.
+   */
+  readonly wasmTierUp: boolean;
 }
 
 /** Defaults sized for a small idle footprint; raise them for large person tables. */
@@ -25,6 +30,7 @@ export const defaultEmbeddedMemory: EmbeddedMemorySettings = Object.freeze({
   sharedBuffersMb: 8,
   workMemMb: 4,
   maintenanceWorkMemMb: 16,
+  wasmTierUp: false,
 });
 
 /**

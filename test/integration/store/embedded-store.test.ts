@@ -38,7 +38,7 @@ describe('embedded store', () => {
 
   it('works with the smallest memory settings, created out of process and reopened', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'vexil-test-'));
-    const memory = { sharedBuffersMb: 1, workMemMb: 1, maintenanceWorkMemMb: 1 };
+    const memory = { sharedBuffersMb: 1, workMemMb: 1, maintenanceWorkMemMb: 1, wasmTierUp: false };
     try {
       const store = await createEmbeddedStore({ dataDir, memory });
       try {
