@@ -31,10 +31,22 @@ await pg.close();
  */
 export async function initDataDirOutOfProcess(dataDir: string, startParams: readonly string[]): Promise<void> {
   if (existsSync(join(dataDir, 'PG_VERSION'))) return;
-  await promisify(execFile)(process.execPath, ['--input-type=module', '-e', INITDB_SCRIPT, dataDir, JSON.stringify(startParams)], {
-    // initdb's chatter; only read when it fails (the error then carries stderr).
-    maxBuffer: 16 * 1024 * 1024,
-  });
+  try {
+    await promisify(execFile)(process.execPath, ['--input-type=module', '-e', INITDB_SCRIPT, dataDir, JSON.stringify(startParams)], {
+      // initdb's chatter; only read when it fails.
+      maxBuffer: 16 * 1024 * 1024,
+    });
+  } catch (err) {
+    // The default message repeats the whole script; what matters is the child's stderr, less
+    // the minified source line Node prints above an uncaught error.
+    const stderr = String((err as { stderr?: unknown }).stderr ?? '')
+      .split('\n')
+      .filter((line) => line.length < 500)
+      .slice(-20)
+      .join('\n')
+      .trim();
+    throw new Error(`creating the embedded database in ${dataDir} failed: ${stderr || (err as Error).message}`, { cause: err });
+  }
 }
 
 /**
