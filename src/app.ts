@@ -65,6 +65,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     (await openStore({
       databaseUrl: config.databaseUrl ?? undefined,
       dataDir: config.dataDir,
+      embeddedMemory: config.embeddedMemory,
       poolSize: config.dbPoolSize,
       timeoutMs: config.dbTimeoutMs,
       connectTimeoutMs: config.dbConnectTimeoutMs,

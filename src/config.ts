@@ -4,6 +4,7 @@
  * parse is an error, never a silent default, and every bad variable is reported at once.
  */
 import { VexilError } from './errors.ts';
+import { defaultEmbeddedMemory, type EmbeddedMemorySettings } from './store/embedded/memory-settings.ts';
 
 /** Log levels pino accepts. */
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -59,6 +60,12 @@ export interface Config {
   readonly shutdownTimeoutMs: number;
   /** How long start-up keeps retrying an unreachable PostgreSQL/Redis, seconds; 0 = fail at once. Default 60. */
   readonly startupRetrySeconds: number;
+  /**
+   * Memory of the embedded database (ignored with DATABASE_URL), MiB: VEXIL_EMBEDDED_SHARED_BUFFERS_MB
+   * (default 8), VEXIL_EMBEDDED_WORK_MEM_MB (4), VEXIL_EMBEDDED_MAINTENANCE_WORK_MEM_MB (16),
+   * and VEXIL_EMBEDDED_WASM_TIER_UP (default false: baseline-compiled WebAssembly, 35–60 MB less).
+   */
+  readonly embeddedMemory: EmbeddedMemorySettings;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -81,6 +88,12 @@ export function loadConfig(env: Env = process.env): Config {
       return def;
     }
     return Number(raw);
+  };
+  const bool = (name: string, def: boolean): boolean => {
+    const raw = str(name);
+    if (raw === null) return def;
+    if (raw !== 'true' && raw !== 'false') problems.push(`${name} must be true or false, got '${raw}'`);
+    return raw === 'true';
   };
   const url = (name: string, protocols: string[]): string | null => {
     const raw = str(name);
@@ -127,6 +140,13 @@ export function loadConfig(env: Env = process.env): Config {
     dbConnectTimeoutMs: int('VEXIL_DB_CONNECT_TIMEOUT_MS', 3000, 100, 600_000),
     shutdownTimeoutMs: int('VEXIL_SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
     startupRetrySeconds: int('VEXIL_STARTUP_RETRY_SECONDS', 60, 0, 86_400),
+    // PGlite's WebAssembly memory tops out at 2 GiB, hence the 1 GiB ceilings.
+    embeddedMemory: Object.freeze({
+      sharedBuffersMb: int('VEXIL_EMBEDDED_SHARED_BUFFERS_MB', defaultEmbeddedMemory.sharedBuffersMb, 1, 1024),
+      workMemMb: int('VEXIL_EMBEDDED_WORK_MEM_MB', defaultEmbeddedMemory.workMemMb, 1, 1024),
+      maintenanceWorkMemMb: int('VEXIL_EMBEDDED_MAINTENANCE_WORK_MEM_MB', defaultEmbeddedMemory.maintenanceWorkMemMb, 1, 1024),
+      wasmTierUp: bool('VEXIL_EMBEDDED_WASM_TIER_UP', defaultEmbeddedMemory.wasmTierUp),
+    }),
   };
 
   if (problems.length > 0) {

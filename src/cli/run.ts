@@ -36,7 +36,7 @@ export interface CliIo {
 /** Opens, migrates and closes the store around `run`; loaded lazily so HTTP commands start fast. */
 async function withStore<T>(config: Config, run: (store: Store) => Promise<T>): Promise<T> {
   const { openStore } = await import('../store/open-store.ts');
-  const store = await openStore({ databaseUrl: config.databaseUrl ?? undefined, dataDir: config.dataDir, poolSize: Math.min(config.dbPoolSize, 4) });
+  const store = await openStore({ databaseUrl: config.databaseUrl ?? undefined, dataDir: config.dataDir, embeddedMemory: config.embeddedMemory, poolSize: Math.min(config.dbPoolSize, 4) });
   try {
     await store.migrate();
     return await run(store);

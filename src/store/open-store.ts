@@ -5,6 +5,7 @@
 import type { Store } from './store.ts';
 import { createPostgresStore } from './postgres/postgres-store.ts';
 import { createEmbeddedStore } from './embedded/embedded-store.ts';
+import type { EmbeddedMemorySettings } from './embedded/memory-settings.ts';
 
 export interface OpenStoreOptions {
   /** PostgreSQL URL; unset ⇒ the embedded database in `dataDir`. */
@@ -21,6 +22,8 @@ export interface OpenStoreOptions {
   connectTimeoutMs?: number;
   /** PostgreSQL: told about errors of pooled connections, which never crash the process. */
   onConnectionError?: (err: Error) => void;
+  /** Memory settings of the embedded database (ignored with databaseUrl); default small. */
+  embeddedMemory?: EmbeddedMemorySettings;
 }
 
 /**
@@ -32,5 +35,5 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     const { databaseUrl: url, poolSize, schema, timeoutMs, connectTimeoutMs, onConnectionError } = options;
     return createPostgresStore({ url, poolSize, schema, timeoutMs, connectTimeoutMs, onConnectionError });
   }
-  return createEmbeddedStore({ dataDir: options.dataDir, schema: options.schema });
+  return createEmbeddedStore({ dataDir: options.dataDir, schema: options.schema, memory: options.embeddedMemory });
 }

@@ -44,6 +44,10 @@ test('reads every variable', () => {
     VEXIL_DB_CONNECT_TIMEOUT_MS: '700',
     VEXIL_SHUTDOWN_TIMEOUT_MS: '3000',
     VEXIL_STARTUP_RETRY_SECONDS: '0',
+    VEXIL_EMBEDDED_SHARED_BUFFERS_MB: '32',
+    VEXIL_EMBEDDED_WORK_MEM_MB: '8',
+    VEXIL_EMBEDDED_MAINTENANCE_WORK_MEM_MB: '64',
+    VEXIL_EMBEDDED_WASM_TIER_UP: 'true',
   });
   assert.deepEqual(
     { ...c },
@@ -68,6 +72,7 @@ test('reads every variable', () => {
       dbConnectTimeoutMs: 700,
       shutdownTimeoutMs: 3000,
       startupRetrySeconds: 0,
+      embeddedMemory: { sharedBuffersMb: 32, workMemMb: 8, maintenanceWorkMemMb: 64, wasmTierUp: true },
     },
   );
 });
@@ -107,4 +112,31 @@ test('numbers out of range are errors', () => {
   assert.throws(() => loadConfig({ VEXIL_DB_POOL_SIZE: '0' }), /VEXIL_DB_POOL_SIZE/);
   assert.throws(() => loadConfig({ VEXIL_SNAPSHOT_POLL_SECONDS: '0' }), /VEXIL_SNAPSHOT_POLL_SECONDS/);
   assert.throws(() => loadConfig({ VEXIL_MATCH_BUDGET_CHARS: '-1' }), /VEXIL_MATCH_BUDGET_CHARS/);
+});
+
+test('embedded database memory: small defaults, strict whole MiB within 1–1024, strict booleans', () => {
+  const c = loadConfig({});
+  assert.deepEqual(c.embeddedMemory, { sharedBuffersMb: 8, workMemMb: 4, maintenanceWorkMemMb: 16, wasmTierUp: false });
+  assert.ok(Object.isFrozen(c.embeddedMemory));
+  assert.equal(loadConfig({ VEXIL_EMBEDDED_SHARED_BUFFERS_MB: '1' }).embeddedMemory.sharedBuffersMb, 1);
+  assert.equal(loadConfig({ VEXIL_EMBEDDED_SHARED_BUFFERS_MB: '1024' }).embeddedMemory.sharedBuffersMb, 1024);
+  let caught: unknown;
+  try {
+    loadConfig({
+      VEXIL_EMBEDDED_SHARED_BUFFERS_MB: '8MB',
+      VEXIL_EMBEDDED_WORK_MEM_MB: '0',
+      VEXIL_EMBEDDED_MAINTENANCE_WORK_MEM_MB: '1025',
+      VEXIL_EMBEDDED_WASM_TIER_UP: 'yes',
+    });
+  } catch (err) {
+    caught = err;
+  }
+  assert.ok(caught instanceof VexilError);
+  assert.match(caught.message, /VEXIL_EMBEDDED_SHARED_BUFFERS_MB must be an integer 1–1024, got '8MB'/);
+  assert.match(caught.message, /VEXIL_EMBEDDED_WORK_MEM_MB must be an integer 1–1024, got '0'/);
+  assert.match(caught.message, /VEXIL_EMBEDDED_MAINTENANCE_WORK_MEM_MB must be an integer 1–1024, got '1025'/);
+  assert.match(caught.message, /VEXIL_EMBEDDED_WASM_TIER_UP must be true or false, got 'yes'/);
+  assert.equal(loadConfig({ VEXIL_EMBEDDED_WASM_TIER_UP: 'false' }).embeddedMemory.wasmTierUp, false);
+  assert.throws(() => loadConfig({ VEXIL_EMBEDDED_SHARED_BUFFERS_MB: '2.5' }), /VEXIL_EMBEDDED_SHARED_BUFFERS_MB/);
+  assert.throws(() => loadConfig({ VEXIL_EMBEDDED_WORK_MEM_MB: '-4' }), /VEXIL_EMBEDDED_WORK_MEM_MB/);
 });

@@ -5,6 +5,8 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
+import { collectStartupGarbage, initDataDirOutOfProcess, chooseWasmCompiler } from './footprint.ts';
+import { defaultEmbeddedMemory, memoryStartParams, type EmbeddedMemorySettings } from './memory-settings.ts';
 import type { Store } from '../store.ts';
 import { cleanParams, quoteIdent, type SqlClient, type SqlDriver } from '../sql-client.ts';
 import { SqlStore } from '../sql-store.ts';
@@ -14,6 +16,8 @@ export interface EmbeddedStoreOptions {
   dataDir?: string;
   /** Schema used as search_path (created by migrate()). */
   schema?: string;
+  /** PostgreSQL memory settings; default `defaultEmbeddedMemory` (small). */
+  memory?: EmbeddedMemorySettings;
 }
 
 function clientOf(db: PGlite | Transaction): SqlClient {
@@ -31,9 +35,16 @@ function clientOf(db: PGlite | Transaction): SqlClient {
  * Only one process may open a data directory at a time.
  */
 export async function createEmbeddedDriver(options: EmbeddedStoreOptions): Promise<SqlDriver> {
-  if (options.dataDir) await mkdir(options.dataDir, { recursive: true });
-  const pg = new PGlite(options.dataDir);
+  const memory = options.memory ?? defaultEmbeddedMemory;
+  chooseWasmCompiler(memory.wasmTierUp);
+  const startParams = memoryStartParams(memory);
+  if (options.dataDir) {
+    await mkdir(options.dataDir, { recursive: true });
+    await initDataDirOutOfProcess(options.dataDir, startParams);
+  }
+  const pg = new PGlite(options.dataDir, { startParams: [...PGlite.defaultStartParams, ...startParams] });
   await pg.waitReady;
+  collectStartupGarbage();
   if (options.schema) await pg.exec(`SET search_path TO ${quoteIdent(options.schema)}`);
   return {
     ...clientOf(pg),
