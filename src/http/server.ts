@@ -18,6 +18,7 @@ import { createFlagsFastPath, requestIdOf } from './flags-fast-path.ts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { registerHealthRoutes } from './routes/health.ts';
 import { registerMetricsRoute } from './routes/metrics.ts';
+import { registerSdkConfigRoutes } from './routes/sdk-config.ts';
 
 /** The limits and switches the HTTP layer reads from Config. */
 export interface ServerSettings {
@@ -137,6 +138,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     log: deps.log as FastifyBaseLogger,
   });
   registerDefinitionsRoutes(app, { store: deps.store, snapshots: deps.snapshots, rateLimiter: rate > 0 ? new RateLimiter(rate) : null });
+  registerSdkConfigRoutes(app, { snapshots: deps.snapshots });
   registerHealthRoutes(app, { store: deps.store });
   registerMetricsRoute(app, { metrics });
   return app;
