@@ -18,6 +18,7 @@ import { registerPersonRoutes } from './ingest/person-routes.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { openStore } from './store/open-store.ts';
+import { createGeneratedKeyCipher, createPayloadCipher, type PayloadCipher } from './auth/payload-cipher.ts';
 import type { Store } from './store/store.ts';
 
 /** Test and embedding overrides for createApp; production passes none. */
@@ -95,7 +96,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
             onLookup: (result) => metrics.personCacheLookups.inc({ result }),
           })
         : null;
-    const server = await buildServer({ settings: config, store, snapshots, metrics, log, personCache, now: options.now });
+    const payloadCipher = openPayloadCipher(config);
+    const server = await buildServer({ settings: config, store, snapshots, metrics, log, personCache, now: options.now, payloadCipher });
     // Definitions changes also cover static cohort membership, which cached lookups carry.
     const notifyDefinitionsChanged = async (projectId: number) => {
       personCache?.invalidateProject(projectId);
@@ -118,6 +120,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       onDefinitionsChanged: notifyDefinitionsChanged,
       onMembershipChanged: (projectId) => personsNotice(projectId, { all: true }),
       bodyLimitBytes: config.bodyLimitBytes,
+      payloadCipher,
     });
     await registerCaptureRoutes(server, {
       store,
@@ -164,4 +167,14 @@ function applyPersonsNotice(cache: PersonCache, projectId: number, persons: Pers
   if (persons.all) cache.invalidateProject(projectId);
   if (persons.distinctIds?.length) cache.invalidate(projectId, persons.distinctIds);
   if (persons.groups?.length) cache.invalidateGroups(projectId, persons.groups);
+}
+
+/**
+ * Configured secrets, else (embedded database only) a key generated into the data directory on
+ * first use; PostgreSQL without secrets has none, so encrypted payloads are refused there: a key
+ * on one node's disk would not decrypt on the others.
+ */
+function openPayloadCipher(config: Config): PayloadCipher | null {
+  if (config.flagsSecretKeys.length > 0) return createPayloadCipher(config.flagsSecretKeys);
+  return config.databaseUrl ? null : createGeneratedKeyCipher(config.dataDir);
 }

@@ -40,6 +40,12 @@ export interface Config {
   readonly snapshotPollSeconds: number;
   /** Longest wait for a per-request store lookup, ms; then affected flags fail. Default 2000. */
   readonly lookupTimeoutMs: number;
+  /**
+   * Secrets for encrypted flag payloads (VEXIL_FLAGS_SECRET_KEYS, comma-separated): the first
+   * encrypts, all decrypt (rotation). Default none: the embedded database keeps a generated key
+   * in `dataDir`; PostgreSQL refuses encrypted payloads.
+   */
+  readonly flagsSecretKeys: readonly string[];
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -86,6 +92,11 @@ export function loadConfig(env: Env = process.env): Config {
     problems.push('VEXIL_BOOTSTRAP_KEY must be at least 16 characters without spaces');
   }
 
+  const secretKeysRaw = str('VEXIL_FLAGS_SECRET_KEYS');
+  const flagsSecretKeys = secretKeysRaw === null ? [] : secretKeysRaw.split(',').map((k) => k.trim());
+  // Secrets are never echoed back, only described.
+  if (flagsSecretKeys.some((k) => k === '')) problems.push('VEXIL_FLAGS_SECRET_KEYS must be a comma-separated list of non-empty keys');
+
   const MiB = 1024 * 1024;
   const config: Config = {
     port: int('PORT', 8000, 0, 65535),
@@ -102,6 +113,7 @@ export function loadConfig(env: Env = process.env): Config {
     personCacheSize: int('VEXIL_PERSON_CACHE_SIZE', 50_000, 0, 10_000_000),
     snapshotPollSeconds: int('VEXIL_SNAPSHOT_POLL_SECONDS', 5, 1, 86_400),
     lookupTimeoutMs: int('VEXIL_LOOKUP_TIMEOUT_MS', 2000, 1, 600_000),
+    flagsSecretKeys: Object.freeze(flagsSecretKeys),
   };
 
   if (problems.length > 0) {

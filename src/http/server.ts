@@ -19,6 +19,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { registerHealthRoutes } from './routes/health.ts';
 import { registerMetricsRoute } from './routes/metrics.ts';
 import { registerSdkConfigRoutes } from './routes/sdk-config.ts';
+import { registerRemoteConfigRoute } from './routes/remote-config.ts';
+import type { PayloadCipher } from '../auth/payload-cipher.ts';
 
 /** The limits and switches the HTTP layer reads from Config. */
 export interface ServerSettings {
@@ -40,6 +42,8 @@ export interface ServerDeps {
   personCache?: PersonCache | null;
   /** Clock in ms; tests pin it. Default Date.now. */
   now?: () => number;
+  /** Decrypts remote-config payloads; absent = no key configured. */
+  payloadCipher?: PayloadCipher | null;
 }
 
 /** Deepest JSON nesting accepted in SDK bodies; real bodies stay under 10. */
@@ -139,6 +143,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   });
   registerDefinitionsRoutes(app, { store: deps.store, snapshots: deps.snapshots, rateLimiter: rate > 0 ? new RateLimiter(rate) : null });
   registerSdkConfigRoutes(app, { snapshots: deps.snapshots });
+  registerRemoteConfigRoute(app, { store: deps.store, snapshots: deps.snapshots, payloadCipher: deps.payloadCipher ?? null });
   registerHealthRoutes(app, { store: deps.store });
   registerMetricsRoute(app, { metrics });
   return app;

@@ -34,6 +34,7 @@ test('reads every variable', () => {
     VEXIL_PERSON_CACHE_SIZE: '100',
     VEXIL_SNAPSHOT_POLL_SECONDS: '7',
     VEXIL_LOOKUP_TIMEOUT_MS: '500',
+    VEXIL_FLAGS_SECRET_KEYS: 'new-key, old-key',
   });
   assert.deepEqual(
     { ...c },
@@ -52,8 +53,14 @@ test('reads every variable', () => {
       personCacheSize: 100,
       snapshotPollSeconds: 7,
       lookupTimeoutMs: 500,
+      flagsSecretKeys: ['new-key', 'old-key'],
     },
   );
+});
+
+test('VEXIL_FLAGS_SECRET_KEYS: empty entries are an error that does not echo the keys', () => {
+  assert.deepEqual(loadConfig({}).flagsSecretKeys, []);
+  assert.throws(() => loadConfig({ VEXIL_FLAGS_SECRET_KEYS: 'sekrit,,other' }), (err: Error) => /VEXIL_FLAGS_SECRET_KEYS/.test(err.message) && !err.message.includes('sekrit'));
 });
 
 test('empty strings count as unset', () => {
