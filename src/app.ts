@@ -20,6 +20,8 @@ import { registerPersonRoutes } from './ingest/person-routes.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { openStore } from './store/open-store.ts';
+import { createGeneratedKeyCipher, createPayloadCipher, type PayloadCipher } from './auth/payload-cipher.ts';
+import { defaultGeoipDbPath, openGeoipDb, type GeoipLookup } from './geoip/geoip-db.ts';
 import type { Store } from './store/store.ts';
 
 /** Test and embedding overrides for createApp; production passes none. */
@@ -107,7 +109,20 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
             onLookup: (result) => metrics.personCacheLookups.inc({ result }),
           })
         : null;
-    const server = await buildServer({ settings: config, store, snapshots, metrics, log, personCache, now: options.now, webDir: options.webDir === undefined ? defaultWebDir() : options.webDir });
+    const payloadCipher = openPayloadCipher(config);
+    const geoip = { db: await openGeoip(config, log), trustProxy: config.trustProxy };
+    const server = await buildServer({
+      settings: config,
+      store,
+      snapshots,
+      metrics,
+      log,
+      personCache,
+      now: options.now,
+      payloadCipher,
+      geoip,
+      webDir: options.webDir === undefined ? defaultWebDir() : options.webDir,
+    });
     // Definitions changes also cover static cohort membership, which cached lookups carry.
     const notifyDefinitionsChanged = async (projectId: number) => {
       personCache?.invalidateProject(projectId);
@@ -133,6 +148,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       onDefinitionsChanged: notifyDefinitionsChanged,
       onMembershipChanged: (projectId) => personsNotice(projectId, { all: true }),
       bodyLimitBytes: config.bodyLimitBytes,
+      payloadCipher,
     });
     await registerCaptureRoutes(server, {
       store,
@@ -180,4 +196,26 @@ function applyPersonsNotice(cache: PersonCache, projectId: number, persons: Pers
   if (persons.all) cache.invalidateProject(projectId);
   if (persons.distinctIds?.length) cache.invalidate(projectId, persons.distinctIds);
   if (persons.groups?.length) cache.invalidateGroups(projectId, persons.groups);
+}
+
+/**
+ * Configured secrets, else (embedded database only) a key generated into the data directory on
+ * first use; PostgreSQL without secrets has none, so encrypted payloads are refused there: a key
+ * on one node's disk would not decrypt on the others.
+ */
+function openPayloadCipher(config: Config): PayloadCipher | null {
+  if (config.flagsSecretKeys.length > 0) return createPayloadCipher(config.flagsSecretKeys);
+  return config.databaseUrl ? null : createGeneratedKeyCipher(config.dataDir);
+}
+
+/** The GeoIP database, or null after one warning: flags keep answering, without `$geoip_*`. */
+async function openGeoip(config: Config, log: Logger): Promise<GeoipLookup | null> {
+  let path = config.geoipDb;
+  try {
+    path ??= defaultGeoipDbPath();
+    return await openGeoipDb(path);
+  } catch (err) {
+    log.warn({ err, path }, 'GeoIP database unavailable: /flags derives no $geoip_* person properties');
+    return null;
+  }
 }

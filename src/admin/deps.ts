@@ -4,6 +4,7 @@
  * every successful write.
  */
 import type { FastifyRequest } from 'fastify';
+import type { PayloadCipher } from '../auth/payload-cipher.ts';
 import type { Store } from '../store/store.ts';
 import type { RateLimiter } from '../http/rate-limit.ts';
 
@@ -21,6 +22,8 @@ export interface AdminDeps {
    * not part of the definitions, so cached person lookups of the project go stale.
    */
   onMembershipChanged?(projectId: number): void | Promise<void>;
+  /** Encrypts flag payloads at rest; null/absent ⇒ `has_encrypted_payloads: true` is a 400. */
+  payloadCipher?: PayloadCipher | null;
   /** Largest accepted request body in bytes; default 1 MiB. */
   bodyLimitBytes?: number;
   /** Per-key limiter (admin/key-rate-limit.ts); absent or null = unlimited. */

@@ -17,6 +17,8 @@ import { flagCreateSchema, flagPatchSchema, type FlagBody } from './flag-schema.
 import { validateFlagFilters } from './flag-validation.ts';
 import { absoluteUrl, intParam, limitOffset, paginate } from './pagination.ts';
 import { addResource, methodNotAllowed } from './router.ts';
+import type { PayloadCipher } from '../auth/payload-cipher.ts';
+import { filtersToStore, plainFlag } from './flag-payloads.ts';
 import { serializeActivity, serializeFlag } from './serializers.ts';
 
 const KEY_PATTERN = /^[a-zA-Z0-9_-]+$/;
@@ -49,8 +51,8 @@ async function cohortNames(store: Store, projectId: number, flags: readonly Flag
   return new Map(rows.filter((c) => c !== null).map((c) => [c.id, c.name]));
 }
 
-async function respondFlag(store: Store, projectId: number, flag: FlagRow): Promise<Record<string, unknown>> {
-  return serializeFlag(flag, await cohortNames(store, projectId, [flag]));
+async function respondFlag(store: Store, projectId: number, flag: FlagRow, cipher: PayloadCipher | null): Promise<Record<string, unknown>> {
+  return serializeFlag(plainFlag(flag, cipher), await cohortNames(store, projectId, [flag]));
 }
 
 /** PostHog's `validate_key`: unique among non-deleted flags of the project first, then the format. */
@@ -62,14 +64,8 @@ async function validateKey(store: Store, projectId: number, key: string, selfId:
   if (!KEY_PATTERN.test(key)) throw new VexilError('VXL_FLAG_KEY_INVALID', { attr: 'key' });
 }
 
-/** Fields Vexil accepts only in their `false` form, and the tags rule. */
+/** The tags rule: evaluation tags must be a subset of the flag's tags. */
 function validateExtras(body: FlagBody, storedTags: readonly string[]): void {
-  if (body.is_remote_configuration === true) {
-    throw new VexilError('VXL_VALIDATION', { message: 'Remote configuration flags are not supported by Vexil.', attr: 'is_remote_configuration' });
-  }
-  if (body.has_encrypted_payloads === true) {
-    throw new VexilError('VXL_VALIDATION', { message: 'Encrypted payloads are not supported by Vexil.', attr: 'has_encrypted_payloads' });
-  }
   const tags = new Set(body.tags ?? storedTags);
   const invalid = [...new Set(body.evaluation_tags ?? [])].filter((t) => !tags.has(t)).sort();
   if (invalid.length > 0) {
@@ -91,6 +87,8 @@ function toWrite(body: FlagBody, filters: FlagFiltersDef | undefined): FlagWrite
     evaluationTags: dedupe(body.evaluation_tags),
     evaluationRuntime: body.evaluation_runtime === undefined ? undefined : (body.evaluation_runtime ?? 'all'),
     bucketingIdentifier: body.bucketing_identifier,
+    isRemoteConfiguration: body.is_remote_configuration,
+    hasEncryptedPayloads: body.has_encrypted_payloads,
   };
 }
 
@@ -138,6 +136,7 @@ function activeParam(req: FastifyRequest): boolean | undefined {
 /** Registers the feature-flag routes on an `/api`-prefixed instance. */
 export function registerFlagRoutes(app: FastifyInstance, deps: AdminDeps): void {
   const { store } = deps;
+  const cipher = deps.payloadCipher ?? null;
   const read = (h: (req: FastifyRequest, reply: FastifyReply, ctx: ProjectContext) => Promise<unknown>) => projectRoute(store, 'feature_flag:read', h);
   const write = (h: (req: FastifyRequest, reply: FastifyReply, ctx: ProjectContext) => Promise<unknown>) => projectRoute(store, 'feature_flag:write', h);
   const notAllowed = projectRoute(store, null, async (req) => methodNotAllowed(req));
@@ -153,7 +152,7 @@ export function registerFlagRoutes(app: FastifyInstance, deps: AdminDeps): void 
       offset,
     });
     const names = await cohortNames(store, project.id, rows);
-    return paginate(req, count, limit, offset, rows.map((r) => serializeFlag(r, names)));
+    return paginate(req, count, limit, offset, rows.map((r) => serializeFlag(plainFlag(r, cipher), names)));
   });
 
   const create = write(async (req, reply, { project, actor }) => {
@@ -164,7 +163,7 @@ export function registerFlagRoutes(app: FastifyInstance, deps: AdminDeps): void 
       ? DEFAULT_FILTERS
       : validateFlagFilters(body.filters, { method: 'POST', flag: { id: null, key: body.key }, definitions: defs });
     validateExtras(body, []);
-    const given = toWrite(body, filters);
+    const given = toWrite(body, filtersToStore({ isRemoteConfiguration: body.is_remote_configuration, hasEncryptedPayloads: body.has_encrypted_payloads, filters }, null, cipher));
     const flagWrite = {
       ...given,
       key: body.key,
@@ -176,11 +175,13 @@ export function registerFlagRoutes(app: FastifyInstance, deps: AdminDeps): void 
       evaluationTags: given.evaluationTags ?? [],
       evaluationRuntime: given.evaluationRuntime ?? 'all',
       bucketingIdentifier: given.bucketingIdentifier ?? null,
+      isRemoteConfiguration: given.isRemoteConfiguration ?? false,
+      hasEncryptedPayloads: given.hasEncryptedPayloads ?? false,
     };
     const row = await keyAttr(store.createFlag(project.id, flagWrite, actor));
     await notifyChanged(deps, project.id, req);
     reply.code(201);
-    return respondFlag(store, project.id, row);
+    return respondFlag(store, project.id, row, cipher);
   });
 
   const update = (method: 'PATCH' | 'PUT') => write(async (req, _reply, { project, actor }) => {
@@ -199,13 +200,14 @@ export function registerFlagRoutes(app: FastifyInstance, deps: AdminDeps): void 
     }
     validateExtras(body, flag.tags);
     checkTransitions(flag, body, filters, defs);
-    const row = await keyAttr(store.updateFlag(project.id, flag.id, toWrite(body, filters), actor));
+    const stored = filtersToStore({ isRemoteConfiguration: body.is_remote_configuration, hasEncryptedPayloads: body.has_encrypted_payloads, filters }, flag, cipher);
+    const row = await keyAttr(store.updateFlag(project.id, flag.id, toWrite(body, stored), actor));
     if (row === null) throw new VexilError('VXL_NOT_FOUND');
     await notifyChanged(deps, project.id, req);
-    return respondFlag(store, project.id, row);
+    return respondFlag(store, project.id, row, cipher);
   });
 
-  const retrieve = read(async (req, _reply, { project }) => respondFlag(store, project.id, await getFlagOr404(store, project.id, req)));
+  const retrieve = read(async (req, _reply, { project }) => respondFlag(store, project.id, await getFlagOr404(store, project.id, req), cipher));
 
   const activity = read(async (req, _reply, { project }) => {
     const flag = await getFlagOr404(store, project.id, req);

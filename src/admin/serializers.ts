@@ -59,8 +59,8 @@ export function serializeFlag(flag: FlagRow, cohortNames: ReadonlyMap<number, st
     analytics_dashboards: [],
     has_enriched_analytics: false,
     user_access_level: 'editor',
-    is_remote_configuration: false,
-    has_encrypted_payloads: false,
+    is_remote_configuration: flag.isRemoteConfiguration,
+    has_encrypted_payloads: flag.hasEncryptedPayloads,
     // PostHog also computes STALE from usage data, which Vexil does not collect.
     status: flag.deleted ? 'DELETED' : 'ACTIVE',
     evaluation_runtime: flag.evaluationRuntime,

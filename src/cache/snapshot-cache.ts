@@ -43,10 +43,15 @@ const UNKNOWN_TOKEN_MAX = 10_000;
  */
 const PLAUSIBLE_TOKEN = /^[\x21-\x7e]{1,200}$/;
 
-/** Maps a store row set to the engine's input (PostHog wire names). */
+/**
+ * Maps a store row set to the engine's input (PostHog wire names). Remote-configuration flags
+ * with encrypted payloads are left out: PostHog's flag service skips them (rust feature-flags
+ * `feature_flag_list.rs` from_pg: "can only be accessed via the dedicated /remote_config
+ * endpoint"), so /flags neither evaluates nor returns them.
+ */
 export function toProjectDefs(defs: ProjectDefinitionsRow): ProjectDefs {
   return {
-    flags: defs.flags.map((f) => ({
+    flags: defs.flags.filter((f) => !(f.isRemoteConfiguration && f.hasEncryptedPayloads)).map((f) => ({
       id: f.id,
       key: f.key,
       name: f.name,

@@ -167,7 +167,7 @@ export function createFlagsFastPath(deps: FlagsFastPathDeps): (req: IncomingMess
       let answer;
       try {
         const query = queryOf(url, q, decide);
-        answer = evaluatePost(deps.flags, { id, headers: req.headers, body: size === 0 ? undefined : body, log: deps.log }, query);
+        answer = evaluatePost(deps.flags, { id, headers: req.headers, body: size === 0 ? undefined : body, log: deps.log, socket: req.socket }, query);
       } catch (err) {
         fail(res, route, url, id, started, err);
         return;

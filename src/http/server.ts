@@ -22,6 +22,10 @@ import { registerOfrepRoutes } from './routes/ofrep.ts';
 import { registerHealthRoutes } from './routes/health.ts';
 import { registerMetricsRoute } from './routes/metrics.ts';
 import { loadWebUi, registerWebUi } from './routes/web-ui.ts';
+import { registerSdkConfigRoutes } from './routes/sdk-config.ts';
+import { registerRemoteConfigRoute } from './routes/remote-config.ts';
+import type { PayloadCipher } from '../auth/payload-cipher.ts';
+import type { GeoipSettings } from './flags/geoip-properties.ts';
 
 /** The limits and switches the HTTP layer reads from Config. */
 export interface ServerSettings {
@@ -47,6 +51,10 @@ export interface ServerDeps {
   now?: () => number;
   /** Folder of the built admin UI (`web/dist`); absent, or not built there = no UI, `/` answers plain text. */
   webDir?: string | null;
+  /** Decrypts remote-config payloads; absent = no key configured. */
+  payloadCipher?: PayloadCipher | null;
+  /** GeoIP person properties for /flags; absent = none. */
+  geoip?: GeoipSettings;
 }
 
 /** Deepest JSON nesting accepted in SDK bodies; real bodies stay under 10. */
@@ -157,6 +165,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     personCache: deps.personCache ?? null,
     now: deps.now ?? Date.now,
     log: deps.log,
+    geoip: deps.geoip,
   };
   await registerFlagsRoutes(app, flagsDeps);
   // OFREP shares /flags' dependencies and evaluation path, with its own per-token limiter.
@@ -168,6 +177,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     log: deps.log as FastifyBaseLogger,
   });
   registerDefinitionsRoutes(app, { store: deps.store, snapshots: deps.snapshots, rateLimiter: rate > 0 ? new RateLimiter(rate) : null });
+  registerSdkConfigRoutes(app, { snapshots: deps.snapshots });
+  registerRemoteConfigRoute(app, { store: deps.store, snapshots: deps.snapshots, payloadCipher: deps.payloadCipher ?? null });
   const webUi = deps.webDir ? loadWebUi(deps.webDir) : null;
   const sendUi = webUi === null ? null : await registerWebUi(app, webUi);
   registerHealthRoutes(app, { store: deps.store, snapshots: deps.snapshots, sendUi, drain });

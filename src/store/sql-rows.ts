@@ -58,6 +58,8 @@ export function toFlag(r: SqlRow): FlagRow {
     evaluationRuntime: str(r.evaluation_runtime),
     evaluationTags: strs(r.evaluation_tags),
     bucketingIdentifier: r.bucketing_identifier == null ? null : str(r.bucketing_identifier),
+    isRemoteConfiguration: r.is_remote_configuration === true,
+    hasEncryptedPayloads: r.has_encrypted_payloads === true,
     createdBy: r.created_by == null ? null : str(r.created_by),
     createdAt: date(r.created_at),
     updatedAt: date(r.updated_at),

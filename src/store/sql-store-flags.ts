@@ -21,6 +21,8 @@ const FLAG_COLUMNS: ColumnMap<FlagWrite> = [
   ['evaluationRuntime', 'evaluation_runtime', 'plain'],
   ['evaluationTags', 'evaluation_tags', 'text[]'],
   ['bucketingIdentifier', 'bucketing_identifier', 'plain'],
+  ['isRemoteConfiguration', 'is_remote_configuration', 'plain'],
+  ['hasEncryptedPayloads', 'has_encrypted_payloads', 'plain'],
 ];
 
 /** The partial unique index that enforces one live flag per key. */

@@ -45,6 +45,10 @@ export interface FlagRow {
   evaluationRuntime: string;
   evaluationTags: string[];
   bucketingIdentifier: string | null;
+  /** Served only by the remote_config endpoint when its payload is encrypted; never in definitions. */
+  isRemoteConfiguration: boolean;
+  /** `filters.payloads` values are Fernet tokens (VEXIL_FLAGS_SECRET_KEYS), not plaintext. */
+  hasEncryptedPayloads: boolean;
   createdBy: string | null;
   createdAt: Date;
   updatedAt: Date;
@@ -62,6 +66,8 @@ export interface FlagWrite {
   evaluationRuntime?: string;
   evaluationTags?: string[];
   bucketingIdentifier?: string | null;
+  isRemoteConfiguration?: boolean;
+  hasEncryptedPayloads?: boolean;
 }
 
 export interface CohortRow {

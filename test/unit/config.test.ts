@@ -48,6 +48,9 @@ test('reads every variable', () => {
     VEXIL_EMBEDDED_WORK_MEM_MB: '8',
     VEXIL_EMBEDDED_MAINTENANCE_WORK_MEM_MB: '64',
     VEXIL_EMBEDDED_WASM_TIER_UP: 'true',
+    VEXIL_FLAGS_SECRET_KEYS: 'new-key, old-key',
+    VEXIL_GEOIP_DB: '/srv/GeoLite2-City.mmdb',
+    VEXIL_TRUST_PROXY: 'true',
   });
   assert.deepEqual(
     { ...c },
@@ -73,8 +76,22 @@ test('reads every variable', () => {
       shutdownTimeoutMs: 3000,
       startupRetrySeconds: 0,
       embeddedMemory: { sharedBuffersMb: 32, workMemMb: 8, maintenanceWorkMemMb: 64, wasmTierUp: true },
+      flagsSecretKeys: ['new-key', 'old-key'],
+      geoipDb: '/srv/GeoLite2-City.mmdb',
+      trustProxy: true,
     },
   );
+});
+
+test('VEXIL_TRUST_PROXY is a strict boolean, false by default', () => {
+  assert.equal(loadConfig({}).trustProxy, false);
+  assert.equal(loadConfig({ VEXIL_TRUST_PROXY: '0' }).trustProxy, false);
+  assert.throws(() => loadConfig({ VEXIL_TRUST_PROXY: 'yes' }), /VEXIL_TRUST_PROXY must be true, false, 1 or 0, got 'yes'/);
+});
+
+test('VEXIL_FLAGS_SECRET_KEYS: empty entries are an error that does not echo the keys', () => {
+  assert.deepEqual(loadConfig({}).flagsSecretKeys, []);
+  assert.throws(() => loadConfig({ VEXIL_FLAGS_SECRET_KEYS: 'sekrit,,other' }), (err: Error) => /VEXIL_FLAGS_SECRET_KEYS/.test(err.message) && !err.message.includes('sekrit'));
 });
 
 test('empty strings count as unset', () => {
@@ -135,7 +152,7 @@ test('embedded database memory: small defaults, strict whole MiB within 1–1024
   assert.match(caught.message, /VEXIL_EMBEDDED_SHARED_BUFFERS_MB must be an integer 1–1024, got '8MB'/);
   assert.match(caught.message, /VEXIL_EMBEDDED_WORK_MEM_MB must be an integer 1–1024, got '0'/);
   assert.match(caught.message, /VEXIL_EMBEDDED_MAINTENANCE_WORK_MEM_MB must be an integer 1–1024, got '1025'/);
-  assert.match(caught.message, /VEXIL_EMBEDDED_WASM_TIER_UP must be true or false, got 'yes'/);
+  assert.match(caught.message, /VEXIL_EMBEDDED_WASM_TIER_UP must be true, false, 1 or 0, got 'yes'/);
   assert.equal(loadConfig({ VEXIL_EMBEDDED_WASM_TIER_UP: 'false' }).embeddedMemory.wasmTierUp, false);
   assert.throws(() => loadConfig({ VEXIL_EMBEDDED_SHARED_BUFFERS_MB: '2.5' }), /VEXIL_EMBEDDED_SHARED_BUFFERS_MB/);
   assert.throws(() => loadConfig({ VEXIL_EMBEDDED_WORK_MEM_MB: '-4' }), /VEXIL_EMBEDDED_WORK_MEM_MB/);

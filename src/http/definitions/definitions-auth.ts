@@ -11,13 +11,16 @@ import type { Store } from '../../store/store.ts';
 
 const READ_SCOPES = new Set(['*', 'feature_flag:read', 'feature_flag:write']);
 
+/** Which credential authorized a request: remote_config decrypts only for a personal key. */
+export type FlagReader = 'project_secret' | 'personal_key';
+
 /**
- * Authorizes the `Authorization` header for `projectId`; resolves when allowed.
+ * Authorizes the `Authorization` header for `projectId`; resolves with the credential's kind.
  * @throws VexilError VXL_NOT_AUTHENTICATED (no bearer token), VXL_SECRET_KEY_INVALID (a `phs_`
  * key that is not this project's), VXL_PERSONAL_KEY_INVALID (anything else unknown, `phc_`
  * tokens included), VXL_PERMISSION_DENIED (a valid key without the scope or the project).
  */
-export async function authorizeDefinitions(store: Store, authorization: string | undefined, projectId: number): Promise<void> {
+export async function authorizeDefinitions(store: Store, authorization: string | undefined, projectId: number): Promise<FlagReader> {
   const presented = bearerToken(authorization);
   if (presented === null) throw new VexilError('VXL_NOT_AUTHENTICATED');
   const digest = hashSecret(presented);
@@ -27,7 +30,7 @@ export async function authorizeDefinitions(store: Store, authorization: string |
     let ok = false;
     for (const h of hashes) ok = digestsEqual(digest, h) || ok;
     if (!ok) throw new VexilError('VXL_SECRET_KEY_INVALID');
-    return;
+    return 'project_secret';
   }
   const key = await store.getPersonalApiKeyByHash(digest);
   if (!key) throw new VexilError('VXL_PERSONAL_KEY_INVALID');
@@ -40,6 +43,7 @@ export async function authorizeDefinitions(store: Store, authorization: string |
     throw new VexilError('VXL_PERMISSION_DENIED', { message: 'Personal API key does not have access to this project.' });
   }
   recordKeyUse(store, key);
+  return 'personal_key';
 }
 
 /** How long a successful authorization is reused: SDKs poll every few seconds with the same key. */

@@ -114,7 +114,9 @@ function reachableDynamicCohorts(flags: readonly FlagRow[], cohorts: ReadonlyMap
  * `send_cohorts`) sends `cohorts: {}` and inlines a flag's single simple cohort instead.
  */
 export function buildDefinitionsBody(defs: ProjectDefinitionsRow, sendCohorts: boolean): DefinitionsBody {
-  const flags = defs.flags.filter((f) => !f.deleted);
+  // Remote-configuration flags are served only by their remote_config endpoint, never for local
+  // evaluation (PostHog's local_evaluation queryset excludes them, spec §7.2).
+  const flags = defs.flags.filter((f) => !f.deleted && !f.isRemoteConfiguration);
   const cohortsById = new Map(defs.cohorts.filter((c) => !c.deleted).map((c) => [c.id, c]));
   const chainOf = dependencyChains(flags);
   const payload = {
@@ -130,7 +132,7 @@ export function buildDefinitionsBody(defs: ProjectDefinitionsRow, sendCohorts: b
         deleted: false,
         active: f.active,
         ensure_experience_continuity: f.ensureExperienceContinuity,
-        has_encrypted_payloads: false,
+        has_encrypted_payloads: f.hasEncryptedPayloads,
         version: f.version,
         evaluation_runtime: f.evaluationRuntime || 'all',
         evaluation_tags: f.evaluationTags,

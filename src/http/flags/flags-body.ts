@@ -20,6 +20,8 @@ export interface FlagsBody {
   evaluationContexts: string[] | null;
   evaluationRuntime: string | undefined;
   disableFlags: boolean;
+  /** `geoip_disable`: no GeoIP person properties for this request. */
+  geoipDisable: boolean;
 }
 
 /** PostHog keeps the first 200 characters (Unicode scalar values) of a longer distinct_id. */
@@ -114,5 +116,6 @@ export function readFlagsBody(value: unknown): FlagsBody {
     evaluationContexts: optStringList(value, 'evaluation_contexts', 'evaluation_environments'),
     evaluationRuntime: optString(value, 'evaluation_runtime'),
     disableFlags: optBool(value, 'disable_flags'),
+    geoipDisable: optBool(value, 'geoip_disable'),
   };
 }

@@ -81,6 +81,9 @@ export function readOfrepContext(parsed: unknown, flagKeys: string[] | null): Of
       evaluationContexts: null,
       evaluationRuntime: undefined,
       disableFlags: false,
+      // An OFREP caller is usually a backend, whose address says nothing of the user's location:
+      // $geoip_* come only from the context, as posthog-node's server-side calls do.
+      geoipDisable: true,
     },
   };
 }

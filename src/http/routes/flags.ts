@@ -20,6 +20,7 @@ import { evaluateRequest, type RequestEvaluation } from '../flags/evaluate-reque
 import { configFragment, serializeEmpty, serializeFlags, type ResponseMeta } from '../flags/serialize.ts';
 import type { RateLimiter } from '../rate-limit.ts';
 import { hotCounters } from '../hot-metrics.ts';
+import { withGeoip, type GeoipSettings } from '../flags/geoip-properties.ts';
 
 /** What the /flags and /decide routes need. */
 export interface FlagsRouteDeps {
@@ -35,6 +36,8 @@ export interface FlagsRouteDeps {
   /** The clock, ms since the epoch (tests pin it). */
   now: () => number;
   log: Logger;
+  /** GeoIP person properties (absent = none). */
+  geoip?: GeoipSettings;
 }
 
 const ALLOW = 'GET, POST, OPTIONS, HEAD';
@@ -55,6 +58,8 @@ export interface FlagsPostRequest {
   /** The raw body bytes. */
   body: unknown;
   log: FastifyBaseLogger;
+  /** The connection, for the client IP (GeoIP). */
+  socket?: { remoteAddress?: string };
 }
 
 function header(request: FlagsPostRequest, name: string): string | undefined {
@@ -96,7 +101,8 @@ async function resolveEntry(deps: FlagsRouteDeps, token: string): Promise<Projec
   return entry;
 }
 
-function evaluateFor(deps: FlagsRouteDeps, request: FlagsPostRequest, query: FlagsQuery, body: FlagsBody, entry: ProjectEntry): string | Buffer | Promise<string | Buffer> {
+function evaluateFor(deps: FlagsRouteDeps, request: FlagsPostRequest, query: FlagsQuery, given: FlagsBody, entry: ProjectEntry): string | Buffer | Promise<string | Buffer> {
+  const body = deps.geoip ? withGeoip(deps.geoip, entry, given, request) : given;
   if (deps.rateLimiter && !deps.rateLimiter.take(entry.project.id)) throw new VexilError('VXL_RATE_LIMITED');
   if (body.distinctId === undefined) throw new VexilError('VXL_DISTINCT_ID_MISSING');
 

@@ -29,7 +29,7 @@ const rows: Row[] = [
   { name: 'unknown runtime', body: () => flagBody('n4', { evaluation_runtime: 'edge' }), code: 'invalid_choice', attr: 'evaluation_runtime', detail: '"edge" is not a valid choice.' },
   { name: 'unknown bucketing identifier', body: () => flagBody('n5', { bucketing_identifier: 'email' }), code: 'invalid_choice', attr: 'bucketing_identifier' },
   { name: 'evaluation tags outside tags', body: () => flagBody('n6', { tags: ['a'], evaluation_tags: ['b'] }), code: 'invalid_input', attr: null, detail: 'Evaluation tags must be a subset of tags. Invalid evaluation tags: b' },
-  { name: 'remote configuration', body: () => flagBody('n7', { is_remote_configuration: true }), code: 'invalid_input', attr: 'is_remote_configuration' },
+  { name: 'encrypted payloads on a flag that is not remote configuration', body: () => flagBody('n7', { has_encrypted_payloads: true }), code: 'invalid_input', attr: 'has_encrypted_payloads' },
   { name: 'filters not an object', body: withFilters([]), code: 'invalid_input', attr: 'filters', detail: 'Expected a dictionary of items but got type "list".' },
   { name: 'filters without groups', body: withFilters({ payloads: {} }), code: 'invalid_input', attr: 'filters', detail: 'filters.groups: this field is required.' },
   { name: 'empty groups on create', body: withFilters({ groups: [] }), code: 'invalid_input', attr: 'filters', detail: 'Feature flags must have at least one condition set (group).' },
