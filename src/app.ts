@@ -39,6 +39,8 @@ export interface AppOptions {
   defaultMetrics?: boolean;
   /** Folder of the built admin UI; null = no UI. Default: this checkout's `web/dist`. */
   webDir?: string | null;
+  /** Clock for SSE heartbeats (tests); given ⇒ no heartbeat timer, call `server.vexilStreams.tick()`. */
+  streamClock?: () => number;
 }
 
 /** A running composition: the server plus the parts tests and main.ts need. */
@@ -98,7 +100,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
             onLookup: (result) => metrics.personCacheLookups.inc({ result }),
           })
         : null;
-    const server = await buildServer({ settings: config, store, snapshots, metrics, log, personCache, now: options.now, webDir: options.webDir === undefined ? defaultWebDir() : options.webDir });
+    const server = await buildServer({ settings: config, store, snapshots, metrics, log, personCache, now: options.now, webDir: options.webDir === undefined ? defaultWebDir() : options.webDir, streamClock: options.streamClock });
     // Definitions changes also cover static cohort membership, which cached lookups carry.
     const notifyDefinitionsChanged = async (projectId: number) => {
       personCache?.invalidateProject(projectId);

@@ -40,6 +40,10 @@ export interface Config {
   readonly snapshotPollSeconds: number;
   /** Longest wait for a per-request store lookup, ms; then affected flags fail. Default 2000. */
   readonly lookupTimeoutMs: number;
+  /** Seconds between heartbeat comments on idle SSE streams. Default 15 (PostHog's keep-alive). */
+  readonly streamHeartbeatSeconds: number;
+  /** Bytes an SSE stream may have unsent before it is closed as too slow (it reconnects). Default 4 MiB. */
+  readonly streamMaxBufferBytes: number;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -102,6 +106,8 @@ export function loadConfig(env: Env = process.env): Config {
     personCacheSize: int('VEXIL_PERSON_CACHE_SIZE', 50_000, 0, 10_000_000),
     snapshotPollSeconds: int('VEXIL_SNAPSHOT_POLL_SECONDS', 5, 1, 86_400),
     lookupTimeoutMs: int('VEXIL_LOOKUP_TIMEOUT_MS', 2000, 1, 600_000),
+    streamHeartbeatSeconds: int('VEXIL_STREAM_HEARTBEAT_SECONDS', 15, 1, 3600),
+    streamMaxBufferBytes: int('VEXIL_STREAM_MAX_BUFFER_BYTES', 4 * MiB, 1024, 1024 * MiB),
   };
 
   if (problems.length > 0) {

@@ -19,6 +19,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { registerHealthRoutes } from './routes/health.ts';
 import { registerMetricsRoute } from './routes/metrics.ts';
 import { loadWebUi, registerWebUi } from './routes/web-ui.ts';
+import { registerStreams } from './streams/register-streams.ts';
 
 /** The limits and switches the HTTP layer reads from Config. */
 export interface ServerSettings {
@@ -27,6 +28,10 @@ export interface ServerSettings {
   /** Per project token and second; 0 = off. */
   rateLimitPerSecond: number;
   lookupTimeoutMs: number;
+  /** SSE heartbeat period, s (default 15). */
+  streamHeartbeatSeconds?: number;
+  /** Unsent bytes after which an SSE reader is closed as too slow (default 4 MiB). */
+  streamMaxBufferBytes?: number;
 }
 
 /** Everything buildServer wires; all of it is created by the caller. */
@@ -42,6 +47,8 @@ export interface ServerDeps {
   now?: () => number;
   /** Folder of the built admin UI (`web/dist`); absent, or not built there = no UI, `/` answers plain text. */
   webDir?: string | null;
+  /** Clock for SSE heartbeats; given ⇒ no heartbeat timer, tests call `server.vexilStreams.tick()`. */
+  streamClock?: () => number;
 }
 
 /** Deepest JSON nesting accepted in SDK bodies; real bodies stay under 10. */
@@ -140,6 +147,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     log: deps.log as FastifyBaseLogger,
   });
   registerDefinitionsRoutes(app, { store: deps.store, snapshots: deps.snapshots, rateLimiter: rate > 0 ? new RateLimiter(rate) : null });
+  registerStreams(app, { flags: flagsDeps, heartbeatSeconds: settings.streamHeartbeatSeconds ?? 15, maxBufferBytes: settings.streamMaxBufferBytes ?? 4 * 1024 * 1024, rateLimiter: rate > 0 ? new RateLimiter(rate) : null, clock: deps.streamClock });
   const webUi = deps.webDir ? loadWebUi(deps.webDir) : null;
   const sendUi = webUi === null ? null : await registerWebUi(app, webUi);
   registerHealthRoutes(app, { store: deps.store, sendUi });
