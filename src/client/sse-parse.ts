@@ -18,10 +18,10 @@ export async function* readEvents(body: AsyncIterable<Uint8Array>, onComment?: (
   let buffer = '';
   for await (const chunk of body) {
     buffer += decoder.decode(chunk, { stream: true });
-    let at: number;
-    while ((at = buffer.search(/\r?\n\r?\n/)) >= 0) {
-      const block = buffer.slice(0, at);
-      buffer = buffer.slice(at + (buffer[at] === '\r' ? 4 : 2));
+    let end: RegExpExecArray | null;
+    while ((end = /\r?\n\r?\n/.exec(buffer)) !== null) {
+      const block = buffer.slice(0, end.index);
+      buffer = buffer.slice(end.index + end[0].length);
       let id: string | undefined;
       let event = 'message';
       const data: string[] = [];

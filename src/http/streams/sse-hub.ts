@@ -86,6 +86,8 @@ export class SseHub {
     this.#size++;
     this.#opts.onEvent?.('open');
     res.once('close', () => this.#remove(client));
+    // A client gone while it was being authorised has already closed: 'close' will not come again.
+    if (res.destroyed || request.socket.destroyed) this.#remove(client);
     return client;
   }
 
