@@ -3,14 +3,15 @@
  * `npm run bench:streams` (issue 18). Two Vexil nodes in this process on one PostgreSQL schema
  * (DATABASE_URL, default the test database; dropped at the end) and one Redis channel
  * (REDIS_URL, default 127.0.0.1:6379), listening on loopback.
- *  1. Memory per idle stream: a child process opens N (VEXIL_BENCH_STREAMS, default 10,000)
+ *  1. Change-to-delivery: M edits (VEXIL_BENCH_CHANGES, default 100, at most 30 s) written
+ *     through node A (store write + notify, as the admin API does); the time from the start of
+ *     the write (and from its commit: A rebuilds, Redis, B reloads and sends) until a reader on
+ *     node B holds the new revision. p50/p99/max.
+ *  2. Memory per idle stream: a child process opens N (VEXIL_BENCH_STREAMS, default 10,000)
  *     `/flags/definitions/stream` connections to node B; node B's heap and RSS growth after GC,
  *     divided by N.
- *  2. Change-to-delivery: M edits (VEXIL_BENCH_CHANGES, default 200, at most 60 s) written
- *     through node A (store write + notify, as the admin API does); the time from the start of
- *     the write until a reader on node B holds the new revision, while the N idle streams stay
- *     open and receive every change too. p50/p99/max; also from the committed write (the
- *     propagation itself: A rebuilds, Redis, B reloads and fans out).
+ *  3. Change-to-delivery again while the N idle streams are open and receive every change too
+ *     (the reader measured is the last one B writes to). Client and server share the machine.
  * The last line of output is one JSON object.
  */
 import { fork } from 'node:child_process';
@@ -24,13 +25,14 @@ import { createApp, type App } from '../src/app.ts';
 import { RedisChangeBus } from '../src/cache/redis/redis-change-bus.ts';
 import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/log.ts';
+import { definitionsFrame } from '../src/http/streams/definitions-stream.ts';
 import { openStore } from '../src/store/open-store.ts';
 
 const DB_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const REDIS = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const STREAMS = Number(process.env.VEXIL_BENCH_STREAMS ?? 10_000);
-const CHANGES = Number(process.env.VEXIL_BENCH_CHANGES ?? 200);
-const CHANGES_MAX_MS = 60_000;
+const CHANGES = Number(process.env.VEXIL_BENCH_CHANGES ?? 100);
+const CHANGES_MAX_MS = 30_000;
 
 const gc = (globalThis as { gc?: () => void }).gc;
 function settledMemory(): { heap: number; rss: number } {
@@ -85,7 +87,44 @@ async function main(): Promise<void> {
     await a.notifyDefinitionsChanged(project.id);
     await b.snapshots.get(project.id);
 
-    // 1. Idle streams.
+    // Change-to-delivery, node A → node B: from the start of the write, and from its commit.
+    let latest = 0;
+    let waiting: { revision: number; resolve: () => void } | null = null;
+    const stop = revisionReader(`http://127.0.0.1:${portB}${path}`, auth, (revision) => {
+      latest = Math.max(latest, revision);
+      if (waiting && latest >= waiting.revision) waiting.resolve();
+    });
+    let round_ = 0;
+    const measure = async () => {
+      const fromWrite: number[] = [];
+      const fromCommit: number[] = [];
+      const deadline = performance.now() + CHANGES_MAX_MS;
+      for (let i = 0; i < CHANGES && performance.now() < deadline; i++) {
+        // Every write moves the revision, so "delivered" = B's reader saw a revision above the last one.
+        const seen = latest;
+        const delivered = new Promise<void>((resolve) => (waiting = { revision: seen + 1, resolve }));
+        const t0 = performance.now();
+        await store.updateFlag(project.id, flagId, { filters: { groups: [{ properties: [], rollout_percentage: round_++ % 100 }] } }, 'bench');
+        const t1 = performance.now();
+        await a.notifyDefinitionsChanged(project.id);
+        const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 5000).unref());
+        if ((await Promise.race([delivered, timeout])) === 'timeout') throw new Error(`change ${i} not delivered to node B within 5 s`);
+        const t2 = performance.now();
+        fromWrite.push(t2 - t0);
+        fromCommit.push(t2 - t1);
+      }
+      waiting = null;
+      const stats = (xs: number[]) => {
+        xs.sort((x, y) => x - y);
+        return { p50: round(percentile(xs, 0.5)), p99: round(percentile(xs, 0.99)), max: round(xs[xs.length - 1]!) };
+      };
+      return { changes: fromWrite.length, fromWriteMs: stats(fromWrite), fromCommitMs: stats(fromCommit) };
+    };
+    await new Promise((r) => setTimeout(r, 200));
+    const quiet = await measure();
+    console.log(`change-to-delivery, no other streams: ${JSON.stringify(quiet)}`);
+
+    // Idle streams: memory, then the same changes fanned out to all of them.
     const before = settledMemory();
     // Compiled (npm run bench:streams) or under tsx while developing.
     const ts = import.meta.url.endsWith('.ts');
@@ -96,38 +135,13 @@ async function main(): Promise<void> {
     const afterOpen = settledMemory();
     const perStream = { heapBytes: round((afterOpen.heap - before.heap) / STREAMS, 0), rssBytes: round((afterOpen.rss - before.rss) / STREAMS, 0) };
     console.log(`idle streams: ${opened.streams}/${STREAMS} open on node B (${b.server.vexilStreams.size}); per stream heap ${perStream.heapBytes} B, rss ${perStream.rssBytes} B`);
-
-    // 2. Change-to-delivery, node A → node B.
-    let latest = 0;
-    let waiting: { revision: number; resolve: () => void } | null = null;
-    const stop = revisionReader(`http://127.0.0.1:${portB}${path}`, auth, (revision) => {
-      latest = Math.max(latest, revision);
-      if (waiting && latest >= waiting.revision) waiting.resolve();
-    });
-    const latencies: number[] = [];
-    const afterCommit: number[] = [];
-    const deadline = performance.now() + CHANGES_MAX_MS;
-    for (let i = 0; i < CHANGES && performance.now() < deadline; i++) {
-      // Every write moves the revision, so "delivered" = B's reader saw a revision above the last one.
-      const seen = latest;
-      const delivered = new Promise<void>((resolve) => (waiting = { revision: seen + 1, resolve }));
-      const t0 = performance.now();
-      await store.updateFlag(project.id, flagId, { filters: { groups: [{ properties: [], rollout_percentage: i % 100 }] } }, 'bench');
-      const t1 = performance.now();
-      await a.notifyDefinitionsChanged(project.id);
-      const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 5000).unref());
-      if ((await Promise.race([delivered, timeout])) === 'timeout') throw new Error(`change ${i} not delivered to node B within 5 s`);
-      const t2 = performance.now();
-      latencies.push(t2 - t0);
-      afterCommit.push(t2 - t1);
-    }
-    waiting = null;
+    const loaded = await measure();
+    console.log(`change-to-delivery with ${STREAMS} idle streams on B: ${JSON.stringify(loaded)}`);
     stop();
     child.send({ type: 'count' });
     const delivered = await reply('count');
     child.send({ type: 'exit' });
-    latencies.sort((x, y) => x - y);
-    afterCommit.sort((x, y) => x - y);
+    const frameBytes = definitionsFrame((await b.snapshots.get(project.id))!).length;
     const result = {
       bench: 'streams',
       machine: os.cpus()[0]?.model ?? 'unknown',
@@ -138,9 +152,9 @@ async function main(): Promise<void> {
       gcExposed: gc !== undefined,
       memoryPerStreamHeapBytes: perStream.heapBytes,
       memoryPerStreamRssBytes: perStream.rssBytes,
-      changes: latencies.length,
-      changeToDeliveryMs: { p50: round(percentile(latencies, 0.5)), p99: round(percentile(latencies, 0.99)), max: round(latencies[latencies.length - 1]!) },
-      commitToDeliveryMs: { p50: round(percentile(afterCommit, 0.5)), p99: round(percentile(afterCommit, 0.99)), max: round(afterCommit[afterCommit.length - 1]!) },
+      frameBytes,
+      changeToDelivery: quiet,
+      changeToDeliveryWithIdleStreams: loaded,
       idleStreamEventsDelivered: delivered.events,
     };
     console.log(JSON.stringify(result));
