@@ -135,7 +135,17 @@ async function main(): Promise<void> {
     const afterOpen = settledMemory();
     const perStream = { heapBytes: round((afterOpen.heap - before.heap) / STREAMS, 0), rssBytes: round((afterOpen.rss - before.rss) / STREAMS, 0) };
     console.log(`idle streams: ${opened.streams}/${STREAMS} open on node B (${b.server.vexilStreams.size}); per stream heap ${perStream.heapBytes} B, rss ${perStream.rssBytes} B`);
+    // How long node B's synchronous fan-out (one write per stream) takes per change.
+    const hub = b.server.vexilStreams;
+    const dispatch = hub.dispatch.bind(hub);
+    const fanOut: number[] = [];
+    hub.dispatch = (entry, previous) => {
+      const t = performance.now();
+      dispatch(entry, previous);
+      fanOut.push(performance.now() - t);
+    };
     const loaded = await measure();
+    fanOut.sort((x, y) => x - y);
     console.log(`change-to-delivery with ${STREAMS} idle streams on B: ${JSON.stringify(loaded)}`);
     stop();
     child.send({ type: 'count' });
@@ -155,6 +165,7 @@ async function main(): Promise<void> {
       frameBytes,
       changeToDelivery: quiet,
       changeToDeliveryWithIdleStreams: loaded,
+      fanOutMs: { p50: round(percentile(fanOut, 0.5)), p99: round(percentile(fanOut, 0.99)) },
       idleStreamEventsDelivered: delivered.events,
     };
     console.log(JSON.stringify(result));

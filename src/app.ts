@@ -151,6 +151,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       bootstrap,
       notifyDefinitionsChanged,
       close: async () => {
+        // Open SSE streams would hold the drain; they end first so clients reconnect elsewhere.
+        server.closeStreams();
         await server.close();
         unsubscribePersons?.();
         snapshots.stop();

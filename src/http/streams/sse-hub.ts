@@ -125,6 +125,7 @@ export class SseHub {
 
   /** Ends every stream (clients reconnect, to another node) and refuses new ones. */
   closeAll(): void {
+    if (this.#closed) return;
     this.#closed = true;
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = null;
