@@ -62,5 +62,5 @@ export function registerDefinitionsStream(app: FastifyInstance, deps: Definition
     if (lastEventId(request) !== String(current.revision)) deps.hub.send(client, definitionsFrame(current));
     return reply;
   };
-  for (const url of ['/flags/definitions/stream', '/flags/definitions/stream/']) app.get(url, handler);
+  for (const url of ['/flags/definitions/stream', '/flags/definitions/stream/']) app.get(url, { exposeHeadRoute: false }, handler);
 }

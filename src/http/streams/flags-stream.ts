@@ -136,5 +136,5 @@ export function registerFlagsStream(app: FastifyInstance, deps: FlagsStreamDeps)
     if (body) push(entry);
     return reply;
   };
-  for (const url of ['/flags/stream', '/flags/stream/']) app.get(url, handler);
+  for (const url of ['/flags/stream', '/flags/stream/']) app.get(url, { exposeHeadRoute: false }, handler);
 }
