@@ -34,6 +34,8 @@ test('reads every variable', () => {
     VEXIL_PERSON_CACHE_SIZE: '100',
     VEXIL_SNAPSHOT_POLL_SECONDS: '7',
     VEXIL_LOOKUP_TIMEOUT_MS: '500',
+    VEXIL_STREAM_HEARTBEAT_SECONDS: '30',
+    VEXIL_STREAM_MAX_BUFFER_BYTES: '65536',
   });
   assert.deepEqual(
     { ...c },
@@ -52,6 +54,8 @@ test('reads every variable', () => {
       personCacheSize: 100,
       snapshotPollSeconds: 7,
       lookupTimeoutMs: 500,
+      streamHeartbeatSeconds: 30,
+      streamMaxBufferBytes: 65536,
     },
   );
 });
