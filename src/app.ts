@@ -42,6 +42,8 @@ export interface AppOptions {
   defaultMetrics?: boolean;
   /** Folder of the built admin UI; null = no UI. Default: this checkout's `web/dist`. */
   webDir?: string | null;
+  /** Clock for SSE heartbeats (tests); given ⇒ no heartbeat timer, call `server.vexilStreams.tick()`. */
+  streamClock?: () => number;
 }
 
 /** A running composition: the server plus the parts tests and main.ts need. */
@@ -122,6 +124,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       payloadCipher,
       geoip,
       webDir: options.webDir === undefined ? defaultWebDir() : options.webDir,
+      streamClock: options.streamClock,
     });
     // Definitions changes also cover static cohort membership, which cached lookups carry.
     const notifyDefinitionsChanged = async (projectId: number) => {
@@ -178,6 +181,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       bootstrap,
       notifyDefinitionsChanged,
       close: async () => {
+        // Open SSE streams would hold the drain; they end first so clients reconnect elsewhere.
+        server.closeStreams();
         await server.close();
         unsubscribePersons?.();
         snapshots.stop();

@@ -79,6 +79,10 @@ export interface Config {
   readonly geoipDb: string | null;
   /** Take the client IP from the first X-Forwarded-For entry (behind a proxy). Default false: the socket. */
   readonly trustProxy: boolean;
+  /** Seconds between heartbeat comments on idle SSE streams. Default 15 (PostHog's keep-alive). */
+  readonly streamHeartbeatSeconds: number;
+  /** Bytes an SSE stream may have unsent before it is closed as too slow (it reconnects). Default 4 MiB. */
+  readonly streamMaxBufferBytes: number;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -170,6 +174,8 @@ export function loadConfig(env: Env = process.env): Config {
     flagsSecretKeys: Object.freeze(flagsSecretKeys),
     geoipDb: str('VEXIL_GEOIP_DB'),
     trustProxy: bool('VEXIL_TRUST_PROXY', false),
+    streamHeartbeatSeconds: int('VEXIL_STREAM_HEARTBEAT_SECONDS', 15, 1, 3600),
+    streamMaxBufferBytes: int('VEXIL_STREAM_MAX_BUFFER_BYTES', 4 * MiB, 1024, 1024 * MiB),
   };
 
   if (problems.length > 0) {

@@ -11,6 +11,7 @@ export const codes = {
   VXL_VALIDATION: { status: 400, message: 'Invalid input.' },
   VXL_CONFLICT: { status: 409, message: 'The resource was changed by someone else.' },
   VXL_STORE_UNAVAILABLE: { status: 503, message: 'Our database service is currently unavailable. Please try again later.' },
+  VXL_SHUTTING_DOWN: { status: 503, message: 'This node is shutting down; reconnect to another one.' },
   VXL_INTERNAL: { status: 500, message: 'An internal server error occurred. Please try again later.' },
   // Request-level errors of the flag-serving endpoints. /flags and /decide send the message as
   // PostHog's plain-text sentence (spec §1.3, §1.4), so the messages are PostHog's words.

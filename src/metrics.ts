@@ -26,6 +26,8 @@ export interface Metrics {
   readonly captureEvents: Counter<'kind'>;
   /** Person-cache lookups on /flags by result (hit, miss). */
   readonly personCacheLookups: Counter<'result'>;
+  /** SSE stream events (open, close, slow = closed for falling behind, shutdown). */
+  readonly streamEvents: Counter<'event'>;
   /**
    * A bound counter child for hot paths: increments add to a plain number, handed to prom-client
    * when the registry is read (a child's own `inc` hashes its label set on every call).
@@ -126,6 +128,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       labelNames: ['result'],
       registers,
       collect,
+    }),
+    streamEvents: new Counter({
+      name: 'vexil_stream_events_total',
+      help: 'SSE streams opened and closed, by event (open, close, slow, shutdown); open minus close is the number open.',
+      labelNames: ['event'],
+      registers,
     }),
   };
 }

@@ -98,6 +98,7 @@ export class SnapshotCache {
   #unsubscribe: (() => void) | null = null;
   #timer: NodeJS.Timeout | null = null;
   #polling = false;
+  readonly #swapListeners = new Set<(entry: ProjectEntry, previous: ProjectEntry | undefined) => void>();
 
   constructor(options: SnapshotCacheOptions) {
     this.#opts = options;
@@ -123,6 +124,15 @@ export class SnapshotCache {
   /** Projects whose compiled snapshot this node holds (it can serve their flags without the store). */
   get loadedProjects(): number {
     return this.#byId.size;
+  }
+
+  /**
+   * Calls `listener` each time this node starts serving a new revision of a project (whichever
+   * node made the change): streams push from here. Returns a function that removes it.
+   */
+  onSwap(listener: (entry: ProjectEntry, previous: ProjectEntry | undefined) => void): () => void {
+    this.#swapListeners.add(listener);
+    return () => this.#swapListeners.delete(listener);
   }
 
   /** The cached entry for a project token, without I/O; undefined when not cached. */
@@ -232,6 +242,13 @@ export class SnapshotCache {
       this.#idByToken.set(entry.project.apiToken, projectId);
       onRebuild?.('ok', this.#byId.size);
       log.info({ projectId, revision: entry.revision, flags: defs.flags.length }, 'snapshot reloaded');
+      for (const listener of this.#swapListeners) {
+        try {
+          listener(entry, current);
+        } catch (err) {
+          log.error({ err, projectId }, 'snapshot swap listener failed');
+        }
+      }
       return entry;
     } catch (err) {
       onRebuild?.('error', this.#byId.size);

@@ -26,6 +26,7 @@ import { registerSdkConfigRoutes } from './routes/sdk-config.ts';
 import { registerRemoteConfigRoute } from './routes/remote-config.ts';
 import type { PayloadCipher } from '../auth/payload-cipher.ts';
 import type { GeoipSettings } from './flags/geoip-properties.ts';
+import { registerStreams } from './streams/register-streams.ts';
 
 /** The limits and switches the HTTP layer reads from Config. */
 export interface ServerSettings {
@@ -36,6 +37,10 @@ export interface ServerSettings {
   lookupTimeoutMs: number;
   /** Matching budget per evaluation, characters; 0 = unlimited; absent = the engine's default. */
   matchBudgetChars?: number;
+  /** SSE heartbeat period, s (default 15). */
+  streamHeartbeatSeconds?: number;
+  /** Unsent bytes after which an SSE reader is closed as too slow (default 4 MiB). */
+  streamMaxBufferBytes?: number;
 }
 
 /** Everything buildServer wires; all of it is created by the caller. */
@@ -55,6 +60,8 @@ export interface ServerDeps {
   payloadCipher?: PayloadCipher | null;
   /** GeoIP person properties for /flags; absent = none. */
   geoip?: GeoipSettings;
+  /** Clock for SSE heartbeats; given ⇒ no heartbeat timer, tests call `server.vexilStreams.tick()`. */
+  streamClock?: () => number;
 }
 
 /** Deepest JSON nesting accepted in SDK bodies; real bodies stay under 10. */
@@ -179,6 +186,13 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   registerDefinitionsRoutes(app, { store: deps.store, snapshots: deps.snapshots, rateLimiter: rate > 0 ? new RateLimiter(rate) : null });
   registerSdkConfigRoutes(app, { snapshots: deps.snapshots });
   registerRemoteConfigRoute(app, { store: deps.store, snapshots: deps.snapshots, payloadCipher: deps.payloadCipher ?? null });
+  registerStreams(app, {
+    flags: flagsDeps,
+    heartbeatSeconds: settings.streamHeartbeatSeconds ?? 15,
+    maxBufferBytes: settings.streamMaxBufferBytes ?? 4 * 1024 * 1024,
+    rateLimiter: rate > 0 ? new RateLimiter(rate) : null,
+    clock: deps.streamClock,
+  });
   const webUi = deps.webDir ? loadWebUi(deps.webDir) : null;
   const sendUi = webUi === null ? null : await registerWebUi(app, webUi);
   registerHealthRoutes(app, { store: deps.store, snapshots: deps.snapshots, sendUi, drain });

@@ -51,6 +51,8 @@ test('reads every variable', () => {
     VEXIL_FLAGS_SECRET_KEYS: 'new-key, old-key',
     VEXIL_GEOIP_DB: '/srv/GeoLite2-City.mmdb',
     VEXIL_TRUST_PROXY: 'true',
+    VEXIL_STREAM_HEARTBEAT_SECONDS: '30',
+    VEXIL_STREAM_MAX_BUFFER_BYTES: '65536',
   });
   assert.deepEqual(
     { ...c },
@@ -79,6 +81,8 @@ test('reads every variable', () => {
       flagsSecretKeys: ['new-key', 'old-key'],
       geoipDb: '/srv/GeoLite2-City.mmdb',
       trustProxy: true,
+      streamHeartbeatSeconds: 30,
+      streamMaxBufferBytes: 65536,
     },
   );
 });

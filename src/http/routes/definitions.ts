@@ -39,7 +39,7 @@ export function etagMatches(header: string | undefined, etag: string): boolean {
 }
 
 /** The project of the `token` query parameter (400 when absent, 401 when unknown). */
-async function projectByToken(snapshots: SnapshotCache, query: Query): Promise<ProjectEntry> {
+export async function projectByToken(snapshots: SnapshotCache, query: Query): Promise<ProjectEntry> {
   const token = first(query.token);
   if (token === undefined || token === '') {
     throw new VexilError('VXL_REQUEST_INVALID', { message: 'Failed to deserialize query string: missing field `token`' });

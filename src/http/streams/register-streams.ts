@@ -1,0 +1,57 @@
+/**
+ * @module http/streams/register-streams
+ * Wires the SSE streams into a server: one SseHub per server, fed by the snapshot cache's swaps,
+ * heartbeats on a timer (or on the caller's clock in tests), and every stream ended in fastify's
+ * `preClose`, i.e. before the server stops accepting and drains, so `app.close()` never waits on
+ * an open stream and clients reconnect to another node.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { FlagsRouteDeps } from '../routes/flags.ts';
+import type { RateLimiter } from '../rate-limit.ts';
+import { registerDefinitionsStream } from './definitions-stream.ts';
+import { registerFlagsStream } from './flags-stream.ts';
+import { SseHub } from './sse-hub.ts';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** This server's SSE streams (tests read `size` and drive `tick()`). */
+    vexilStreams: SseHub;
+    /** Ends every stream now; also run by fastify's preClose on `close()`. */
+    closeStreams(): void;
+  }
+}
+
+/** What the streams need from the server. */
+export interface StreamsDeps {
+  flags: FlagsRouteDeps;
+  heartbeatSeconds: number;
+  maxBufferBytes: number;
+  rateLimiter: RateLimiter | null;
+  /** Heartbeat clock; when given, no timer runs and the caller calls `vexilStreams.tick()`. */
+  clock?: () => number;
+}
+
+/** Registers `/flags/stream` and `/flags/definitions/stream` on `app`. */
+export function registerStreams(app: FastifyInstance, deps: StreamsDeps): void {
+  const { flags } = deps;
+  const hub = new SseHub({
+    now: deps.clock ?? Date.now,
+    autoHeartbeat: deps.clock === undefined,
+    heartbeatMs: deps.heartbeatSeconds * 1000,
+    maxBufferBytes: deps.maxBufferBytes,
+    onEvent: (event) => flags.metrics.streamEvents.inc({ event }),
+  });
+  const unsubscribe = flags.snapshots.onSwap((entry, previous) => hub.dispatch(entry, previous));
+  app.decorate('vexilStreams', hub);
+  app.decorate('closeStreams', () => hub.closeAll());
+  app.addHook('preClose', (done) => {
+    hub.closeAll();
+    done();
+  });
+  app.addHook('onClose', (_instance, done) => {
+    unsubscribe();
+    done();
+  });
+  registerFlagsStream(app, { snapshots: flags.snapshots, hub, evaluate: flags, now: flags.now, log: app.log });
+  registerDefinitionsStream(app, { store: flags.store, snapshots: flags.snapshots, hub, rateLimiter: deps.rateLimiter });
+}
