@@ -20,6 +20,8 @@ import { createLogger, type Logger } from './log.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { openStore } from './store/open-store.ts';
 import type { Store } from './store/store.ts';
+import { Scheduler } from './schedule/scheduler.ts';
+import { UsageRecorder } from './usage/usage-recorder.ts';
 
 /** Test and embedding overrides for createApp; production passes none. */
 export interface AppOptions {
@@ -39,6 +41,8 @@ export interface AppOptions {
   defaultMetrics?: boolean;
   /** Folder of the built admin UI; null = no UI. Default: this checkout's `web/dist`. */
   webDir?: string | null;
+  /** Start the usage flush and scheduler intervals. Default true; tests call flush()/runDue() themselves. */
+  backgroundTasks?: boolean;
 }
 
 /** A running composition: the server plus the parts tests and main.ts need. */
@@ -49,6 +53,10 @@ export interface App {
   metrics: Metrics;
   log: Logger;
   bootstrap: BootstrapResult;
+  /** This node's flag usage counters (flushed on an interval and on close). */
+  usage: UsageRecorder;
+  /** This node's scheduled-change loop. */
+  scheduler: Scheduler;
   /** Rebuilds a project's snapshot now and notifies other nodes (after writes that bypass the admin API). */
   notifyDefinitionsChanged(projectId: number): Promise<void>;
   /** Stops accepting requests, drains in-flight ones, then closes what the app opened. */
@@ -98,7 +106,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
             onLookup: (result) => metrics.personCacheLookups.inc({ result }),
           })
         : null;
-    const server = await buildServer({ settings: config, store, snapshots, metrics, log, personCache, now: options.now, webDir: options.webDir === undefined ? defaultWebDir() : options.webDir });
+    const now = options.now ?? Date.now;
+    const usage = new UsageRecorder(store);
+    const server = await buildServer({ settings: config, store, snapshots, metrics, log, personCache, now: options.now, usage, webDir: options.webDir === undefined ? defaultWebDir() : options.webDir });
     // Definitions changes also cover static cohort membership, which cached lookups carry.
     const notifyDefinitionsChanged = async (projectId: number) => {
       personCache?.invalidateProject(projectId);
@@ -121,6 +131,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       onDefinitionsChanged: notifyDefinitionsChanged,
       onMembershipChanged: (projectId) => personsNotice(projectId, { all: true }),
       bodyLimitBytes: config.bodyLimitBytes,
+      now,
+      staleDays: config.staleDays,
     });
     await registerCaptureRoutes(server, {
       store,
@@ -133,12 +145,18 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       // A new group type changes the group type mapping, part of the definitions.
       onDefinitionsChanged: notifyDefinitionsChanged,
       metrics,
+      onFlagCalled: (projectId, key, response) => usage.recordCalledEvent(projectId, key, response, now()),
     });
     await registerPersonRoutes(server, {
       store,
       onPersonsChanged: personsChanged,
       onAllPersonsChanged: (projectId) => personsNotice(projectId, { all: true }),
     });
+    const scheduler = new Scheduler({ store, now, onApplied: notifyDefinitionsChanged, log });
+    if (options.backgroundTasks ?? true) {
+      usage.start(config.usageFlushSeconds * 1000, (err) => log.error({ err }, 'flag usage flush failed'));
+      scheduler.start(config.schedulerIntervalSeconds * 1000);
+    }
     await server.ready();
     return {
       server,
@@ -147,9 +165,14 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       metrics,
       log,
       bootstrap,
+      usage,
+      scheduler,
       notifyDefinitionsChanged,
       close: async () => {
         await server.close();
+        await scheduler.stop();
+        // Counts of requests answered before the server closed; a failed write is logged, not fatal.
+        await usage.stop().catch((err: unknown) => log.error({ err }, 'flag usage flush on close failed'));
         unsubscribePersons?.();
         snapshots.stop();
         if (ownsBus) await bus.close();

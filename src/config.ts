@@ -40,6 +40,12 @@ export interface Config {
   readonly snapshotPollSeconds: number;
   /** Longest wait for a per-request store lookup, ms; then affected flags fail. Default 2000. */
   readonly lookupTimeoutMs: number;
+  /** Seconds between writes of each node's flag usage counters to the store. Default 10. */
+  readonly usageFlushSeconds: number;
+  /** Days without evaluations, or with one value for everyone, after which a flag is stale by usage. Default 30. */
+  readonly staleDays: number;
+  /** Seconds between each node's runs of due scheduled changes. Default 10. */
+  readonly schedulerIntervalSeconds: number;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -102,6 +108,9 @@ export function loadConfig(env: Env = process.env): Config {
     personCacheSize: int('VEXIL_PERSON_CACHE_SIZE', 50_000, 0, 10_000_000),
     snapshotPollSeconds: int('VEXIL_SNAPSHOT_POLL_SECONDS', 5, 1, 86_400),
     lookupTimeoutMs: int('VEXIL_LOOKUP_TIMEOUT_MS', 2000, 1, 600_000),
+    usageFlushSeconds: int('VEXIL_USAGE_FLUSH_SECONDS', 10, 1, 3600),
+    staleDays: int('VEXIL_STALE_DAYS', 30, 1, 3650),
+    schedulerIntervalSeconds: int('VEXIL_SCHEDULER_INTERVAL_SECONDS', 10, 1, 3600),
   };
 
   if (problems.length > 0) {

@@ -22,6 +22,10 @@ export interface AdminDeps {
   onMembershipChanged?(projectId: number): void | Promise<void>;
   /** Largest accepted request body in bytes; default 1 MiB. */
   bodyLimitBytes?: number;
+  /** Clock for flag status, staleness and scheduled changes' validation (tests pin it). Default Date.now. */
+  now?: () => number;
+  /** Days without evaluations, or with one value for everyone, after which a flag is stale by usage. Default 30. */
+  staleDays?: number;
 }
 
 /** Sends the membership notice; logs and swallows a failing listener, like notifyChanged. */

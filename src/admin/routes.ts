@@ -14,6 +14,7 @@ import type { AdminDeps } from './deps.ts';
 import { adminErrorHandler, markFormRead } from './error-handler.ts';
 import { registerFlagRoutes } from './feature-flags.ts';
 import { registerProjectRoutes } from './projects.ts';
+import { registerScheduledChangeRoutes } from './scheduled-changes.ts';
 
 export type { AdminDeps } from './deps.ts';
 
@@ -59,6 +60,7 @@ export async function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps)
       registerProjectRoutes(api, deps);
       registerFlagRoutes(api, deps);
       registerCohortRoutes(api, deps);
+      registerScheduledChangeRoutes(api, deps);
     },
     { prefix: '/api' },
   );

@@ -13,7 +13,7 @@ import type { Store } from '../store/store.ts';
 import { installErrorHandlers } from './error-handler.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { registerDefinitionsRoutes } from './routes/definitions.ts';
-import { registerFlagsRoutes, type FlagsRouteDeps } from './routes/flags.ts';
+import { registerFlagsRoutes, type EvaluationUsage, type FlagsRouteDeps } from './routes/flags.ts';
 import { createFlagsFastPath, requestIdOf } from './flags-fast-path.ts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { registerHealthRoutes } from './routes/health.ts';
@@ -40,6 +40,8 @@ export interface ServerDeps {
   personCache?: PersonCache | null;
   /** Clock in ms; tests pin it. Default Date.now. */
   now?: () => number;
+  /** Evaluation counters for flag usage; absent = not counted. */
+  usage?: EvaluationUsage | null;
   /** Folder of the built admin UI (`web/dist`); absent, or not built there = no UI, `/` answers plain text. */
   webDir?: string | null;
 }
@@ -131,6 +133,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     personCache: deps.personCache ?? null,
     now: deps.now ?? Date.now,
     log: deps.log,
+    usage: deps.usage ?? null,
   };
   await registerFlagsRoutes(app, flagsDeps);
   fastPath = createFlagsFastPath({

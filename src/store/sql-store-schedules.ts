@@ -80,23 +80,41 @@ export function scheduledChangeActor(change: ScheduledChangeRow): string {
   return `scheduled change #${change.id}${change.createdBy ? ` (${change.createdBy})` : ''}`;
 }
 
+/** A change whose claim transaction failed this many times (database errors) is closed, not retried. */
+const MAX_FAILURES = 5;
+
 export async function runDueScheduledChange(db: SqlDriver, now: Date, plan: ScheduledChangePlan): Promise<ScheduledChangeOutcome | null> {
+  let claimedId: number | null = null;
+  try {
+    return await claimAndApply(db, now, plan, (id) => (claimedId = id));
+  } catch (err) {
+    // The transaction rolled back: count the failure outside it, so it is retried a few times only.
+    if (claimedId !== null) {
+      const reason = err instanceof Error ? err.message : String(err);
+      await recordScheduledChangeFailure(db, claimedId, reason, now, MAX_FAILURES).catch(() => undefined);
+    }
+    throw err;
+  }
+}
+
+async function claimAndApply(db: SqlDriver, now: Date, plan: ScheduledChangePlan, claimed: (id: number) => void): Promise<ScheduledChangeOutcome | null> {
   return withTransaction(db, async (tx) => {
-    const [claimed] = await tx.query(
+    const [row0] = await tx.query(
       `SELECT sc.*, p.timezone AS project_timezone FROM scheduled_changes sc JOIN projects p ON p.id = sc.project_id
         WHERE sc.executed_at IS NULL AND sc.scheduled_at <= $1
         ORDER BY sc.scheduled_at, sc.id LIMIT 1 FOR UPDATE OF sc SKIP LOCKED`,
       [now],
     );
-    if (!claimed) return null;
-    const change = toScheduledChange(claimed);
+    if (!row0) return null;
+    const change = toScheduledChange(row0);
+    claimed(change.id);
     const flagId = /^\d{1,9}$/.test(change.recordId) ? Number(change.recordId) : 0;
     const [flagRow] = change.modelName === 'FeatureFlag' && flagId > 0
       ? await tx.query('SELECT * FROM feature_flags WHERE project_id = $1 AND id = $2 FOR UPDATE', [change.projectId, flagId])
       : [];
     let decided: ReturnType<ScheduledChangePlan>;
     try {
-      decided = plan(change, flagRow ? toFlag(flagRow) : null, String(claimed.project_timezone));
+      decided = plan(change, flagRow ? toFlag(flagRow) : null, String(row0.project_timezone));
     } catch (err) {
       // A change that cannot apply will not apply later either: record why and close it.
       const failure = (err instanceof Error ? err.message : String(err)).slice(0, 400);
@@ -123,7 +141,7 @@ export async function runDueScheduledChange(db: SqlDriver, now: Date, plan: Sche
   });
 }
 
-export async function recordScheduledChangeFailure(db: SqlClient, id: number, reason: string, now: Date, maxFailures: number): Promise<void> {
+async function recordScheduledChangeFailure(db: SqlClient, id: number, reason: string, now: Date, maxFailures: number): Promise<void> {
   await db.query(
     `UPDATE scheduled_changes SET failure_count = failure_count + 1, failure_reason = $2, updated_at = now(),
         executed_at = CASE WHEN failure_count + 1 >= $4 THEN $3::timestamptz ELSE executed_at END

@@ -118,5 +118,4 @@ export class SqlStore implements Store {
   getScheduledChange = (...a: P<'getScheduledChange'>) => schedules.getScheduledChange(this.#db, ...a);
   deleteScheduledChange = (...a: P<'deleteScheduledChange'>) => schedules.deleteScheduledChange(this.#db, ...a);
   runDueScheduledChange = (...a: P<'runDueScheduledChange'>) => schedules.runDueScheduledChange(this.#db, ...a);
-  recordScheduledChangeFailure = (...a: P<'recordScheduledChangeFailure'>) => schedules.recordScheduledChangeFailure(this.#db, ...a);
 }

@@ -343,9 +343,9 @@ export interface Store {
   /**
    * Claims the earliest change due at `now` that no other node holds (FOR UPDATE SKIP LOCKED)
    * and, in that same transaction, applies `plan`'s flag write (activity logged as `actor`) and
-   * marks it executed or moves it to its next occurrence. null when nothing is due.
+   * marks it executed or moves it to its next occurrence. null when nothing is due. When the
+   * transaction itself fails (database error) the failure is counted on the change and it is
+   * retried on later runs, up to 5 failures, after which it is closed with its failure_reason.
    */
   runDueScheduledChange(now: Date, plan: ScheduledChangePlan): Promise<ScheduledChangeOutcome | null>;
-  /** After a claim's transaction failed: counts the failure; at `maxFailures` the change is closed with `reason`. */
-  recordScheduledChangeFailure(id: number, reason: string, now: Date, maxFailures: number): Promise<void>;
 }

@@ -34,6 +34,9 @@ test('reads every variable', () => {
     VEXIL_PERSON_CACHE_SIZE: '100',
     VEXIL_SNAPSHOT_POLL_SECONDS: '7',
     VEXIL_LOOKUP_TIMEOUT_MS: '500',
+    VEXIL_USAGE_FLUSH_SECONDS: '3',
+    VEXIL_STALE_DAYS: '14',
+    VEXIL_SCHEDULER_INTERVAL_SECONDS: '4',
   });
   assert.deepEqual(
     { ...c },
@@ -52,6 +55,9 @@ test('reads every variable', () => {
       personCacheSize: 100,
       snapshotPollSeconds: 7,
       lookupTimeoutMs: 500,
+      usageFlushSeconds: 3,
+      staleDays: 14,
+      schedulerIntervalSeconds: 4,
     },
   );
 });
