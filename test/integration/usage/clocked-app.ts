@@ -6,6 +6,7 @@
 import { createApp, type App } from '../../../src/app.ts';
 import { loadConfig } from '../../../src/config.ts';
 import { createLogger } from '../../../src/log.ts';
+import type { ChangeBus } from '../../../src/cache/change-bus.ts';
 import type { Store } from '../../../src/store/store.ts';
 
 /** A clock tests set and advance; ms since the epoch. */
@@ -25,8 +26,8 @@ export interface ClockedApp {
   call(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
 }
 
-/** Starts an app on `store` (not owned: the caller closes it) with `clock`. */
-export async function startClockedApp(store: Store, clock: TestClock, key: string, env: Record<string, string> = {}): Promise<ClockedApp> {
+/** Starts an app on `store` (not owned: the caller closes it) with `clock`; nodes sharing `bus` see each other's changes. */
+export async function startClockedApp(store: Store, clock: TestClock, key: string, env: Record<string, string> = {}, bus?: ChangeBus): Promise<ClockedApp> {
   const config = loadConfig({ LOG_LEVEL: 'silent', VEXIL_SNAPSHOT_POLL_SECONDS: '3600', VEXIL_BOOTSTRAP_KEY: key, ...env });
   const app = await createApp(config, {
     store,
@@ -36,6 +37,7 @@ export async function startClockedApp(store: Store, clock: TestClock, key: strin
     defaultMetrics: false,
     webDir: null,
     backgroundTasks: false,
+    bus,
   });
   await app.server.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.server.address();
