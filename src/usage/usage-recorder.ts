@@ -11,39 +11,56 @@ import type { FlagUsageIncrement, UsageSource } from '../store/store.ts';
 
 const DAY_MS = 86_400_000;
 
-/** One flag's counters for the current day: value → count, plus the latest evaluation time. */
-interface FlagCounter {
+/** One (project, flag, value) counter of the current day, with its latest evaluation time. */
+interface Counter {
   readonly projectId: number;
   readonly key: string;
-  on: number;
-  off: number;
-  /** Variant key → count (multivariate flags only). */
-  variants: Map<string, number> | null;
+  readonly value: string;
+  count: number;
   last: number;
 }
 
-/** Counters of one source and day. */
+/**
+ * Past this many distinct result objects in a day's counters, further ones are counted by key:
+ * decided results are shared per snapshot, but a path building fresh ones must not grow the map.
+ */
+const MAX_RESULT_COUNTERS = 20_000;
+
+/** The value a result counts under: its variant, or "true" / "false". */
+function valueOf(f: FlagResult): string {
+  return f.enabled ? (f.variant ?? 'true') : 'false';
+}
+
+/** Counters of one source and UTC day. */
 class DayCounts {
-  /** Nested by project id: a `${projectId}:${flagKey}` key would allocate a string per lookup. */
-  readonly byProject = new Map<number, Map<string, FlagCounter>>();
-  size = 0;
+  /**
+   * By result object: the engine shares one frozen result per flag outcome across requests, so
+   * an identity lookup finds the counter with no string hashing and no allocation.
+   */
+  readonly byResult = new Map<FlagResult, Counter>();
+  /** By `project \n key \n value`, for events and overflow. */
+  readonly byKey = new Map<string, Counter>();
 
   constructor(
     readonly day: number,
     readonly source: UsageSource,
   ) {}
 
-  counter(projectId: number, key: string, at: number): FlagCounter {
-    let flags = this.byProject.get(projectId);
-    if (flags === undefined) this.byProject.set(projectId, (flags = new Map()));
-    let c = flags.get(key);
-    if (c === undefined) {
-      c = { projectId, key, on: 0, off: 0, variants: null, last: at };
-      flags.set(key, c);
-      this.size++;
-    }
-    if (at > c.last) c.last = at;
+  byValue(projectId: number, key: string, value: string, at: number): Counter {
+    const id = `${projectId}\n${key}\n${value}`;
+    let c = this.byKey.get(id);
+    if (c === undefined) this.byKey.set(id, (c = { projectId, key, value, count: 0, last: at }));
     return c;
+  }
+
+  count(projectId: number, f: FlagResult, at: number): void {
+    let c = this.byResult.get(f);
+    if (c === undefined) {
+      if (this.byResult.size >= MAX_RESULT_COUNTERS) c = this.byValue(projectId, f.key, valueOf(f), at);
+      else this.byResult.set(f, (c = { projectId, key: f.key, value: valueOf(f), count: 0, last: at }));
+    }
+    c.count++;
+    if (at > c.last) c.last = at;
   }
 }
 
@@ -86,32 +103,35 @@ export class UsageRecorder {
     const counts = this.#day('flags', at);
     for (let i = 0; i < flags.length; i++) {
       const f = flags[i]!;
-      if (f.failed) continue;
-      const c = counts.counter(projectId, f.key, at);
-      if (f.variant !== null && f.enabled) {
-        const variants = (c.variants ??= new Map());
-        variants.set(f.variant, (variants.get(f.variant) ?? 0) + 1);
-      } else if (f.enabled) c.on++;
-      else c.off++;
+      if (!f.failed) counts.count(projectId, f, at);
     }
   }
 
   /**
    * Counts one `$feature_flag_called` event: `response` is `$feature_flag_response` (a boolean or
-   * a variant key); anything else counts as "true" when truthy.
+   * a variant key); anything else counts as "false".
    */
   recordCalledEvent(projectId: number, flagKey: string, response: unknown, at: number): void {
-    const c = this.#day('event', at).counter(projectId, flagKey, at);
-    if (typeof response === 'string' && response !== '' && response !== 'true' && response !== 'false') {
-      const variants = (c.variants ??= new Map());
-      variants.set(response, (variants.get(response) ?? 0) + 1);
-    } else if (response === true || response === 'true') c.on++;
-    else c.off++;
+    const variant = typeof response === 'string' && response !== '' && response !== 'true' && response !== 'false';
+    const value = variant ? response : response === true || response === 'true' ? 'true' : 'false';
+    const c = this.#day('event', at).byValue(projectId, flagKey, value, at);
+    c.count++;
+    if (at > c.last) c.last = at;
   }
 
-  /** Takes every counter recorded so far as store rows, leaving the recorder empty. */
+  /** Takes every counter recorded so far as store rows (one per key), leaving the recorder empty. */
   drain(): FlagUsageIncrement[] {
-    const out = this.#retry;
+    const merged = new Map<string, FlagUsageIncrement>();
+    const add = (row: FlagUsageIncrement) => {
+      const id = `${row.projectId}\n${row.flagKey}\n${row.day}\n${row.source}\n${row.value}`;
+      const seen = merged.get(id);
+      if (seen === undefined) merged.set(id, row);
+      else {
+        seen.count += row.count;
+        if (row.lastCalledAt > seen.lastCalledAt) seen.lastCalledAt = row.lastCalledAt;
+      }
+    };
+    this.#retry.forEach(add);
     this.#retry = [];
     const all = [...this.#pending, this.#current.flags, this.#current.event];
     this.#pending = [];
@@ -120,16 +140,11 @@ export class UsageRecorder {
       if (counts === null) continue;
       const { source } = counts;
       const day = new Date(counts.day * DAY_MS).toISOString().slice(0, 10);
-      for (const flags of counts.byProject.values()) {
-        for (const c of flags.values()) {
-          const base = { projectId: c.projectId, flagKey: c.key, day, source, lastCalledAt: new Date(c.last) };
-          if (c.on > 0) out.push({ ...base, value: 'true', count: c.on });
-          if (c.off > 0) out.push({ ...base, value: 'false', count: c.off });
-          for (const [variant, count] of c.variants ?? []) out.push({ ...base, value: variant, count });
-        }
+      for (const c of [...counts.byResult.values(), ...counts.byKey.values()]) {
+        add({ projectId: c.projectId, flagKey: c.key, day, source, value: c.value, count: c.count, lastCalledAt: new Date(c.last) });
       }
     }
-    return out;
+    return [...merged.values()];
   }
 
   /** Writes everything counted so far; on failure the counts stay for the next flush (and this rejects). */

@@ -27,7 +27,7 @@ test('evaluations are counted by value, failed flags are not', () => {
     '1/a/2030-01-01/flags/true=2@2030-01-01T23:00:01.000Z',
     '1/b/2030-01-01/flags/false=2@2030-01-01T23:00:01.000Z',
     '1/c/2030-01-01/flags/blue=1@2030-01-01T23:00:01.000Z',
-    '1/c/2030-01-01/flags/red=1@2030-01-01T23:00:01.000Z',
+    '1/c/2030-01-01/flags/red=1@2030-01-01T23:00:00.000Z',
     '2/a/2030-01-01/flags/false=1@2030-01-01T23:00:00.000Z',
   ]);
   assert.deepEqual(rec.drain(), [], 'drain empties the recorder');
