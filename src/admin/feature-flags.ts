@@ -136,7 +136,7 @@ function checkTransitions(flag: FlagRow, body: FlagBody, filters: FlagFiltersDef
   }
 }
 
-/** `active` query parameter: "true" / "false"; PostHog's "STALE" needs usage data Vexil does not keep. */
+/** `active` query parameter: "true" / "false". PostHog's "STALE" list filter is not implemented (each flag's `status` is). */
 function activeParam(req: FastifyRequest): boolean | undefined {
   const raw = (req.query as Record<string, unknown>).active;
   if (raw === undefined || raw === '') return undefined;
