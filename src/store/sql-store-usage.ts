@@ -19,6 +19,8 @@ export async function recordFlagUsage(db: SqlClient, rows: readonly FlagUsageInc
          AS r(project_id, flag_key, day, source, value, n, at)
       WHERE EXISTS (SELECT 1 FROM projects p WHERE p.id = r.project_id)
       GROUP BY project_id, flag_key, day, source, value
+      -- One order on every node: concurrent flushes lock shared rows in the same order, no deadlock.
+      ORDER BY project_id, flag_key, day, source, value
      ON CONFLICT (project_id, flag_key, day, source, value) DO UPDATE
        SET count = u.count + excluded.count, last_called_at = greatest(u.last_called_at, excluded.last_called_at)`,
     [

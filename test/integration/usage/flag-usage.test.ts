@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { openStore } from '../../../src/store/open-store.ts';
 import { openTestStore, type StoreKind, type TestStore } from '../../helpers/db.ts';
 import { startClockedApp, TestClock, type ClockedApp } from './clocked-app.ts';
 
@@ -186,3 +187,37 @@ for (const kind of KINDS) {
     });
   });
 }
+
+describe('two nodes on one PostgreSQL schema flush usage at once', () => {
+  test('their counts add up', async () => {
+    const db = await openTestStore('postgres');
+    const second = await openStore(db.options);
+    const clock = new TestClock(START);
+    const a = await startClockedApp(db.store, clock, KEY);
+    const b = await startClockedApp(second, clock, KEY);
+    try {
+      const pid = a.app.bootstrap.project!.id;
+      const token = a.app.bootstrap.project!.apiToken;
+      for (const key of ['one', 'two', 'three']) {
+        assert.equal((await a.call('POST', `/api/projects/${pid}/feature_flags/`, { key, filters: { groups: [{ properties: [], rollout_percentage: 100 }] } })).status, 201);
+      }
+      await b.app.notifyDefinitionsChanged(pid);
+      for (let i = 0; i < 10; i++) {
+        for (const node of [a, b]) {
+          const res = await fetch(`${node.base}/flags?v=2`, { method: 'POST', body: JSON.stringify({ token, distinct_id: `u${i}` }), signal: AbortSignal.timeout(10_000) });
+          assert.equal(res.status, 200);
+        }
+      }
+      await Promise.all([a.app.usage.flush(), b.app.usage.flush()]);
+      for (const key of ['one', 'two', 'three']) {
+        const rows = await db.store.listFlagUsage(pid, key, '2030-01-01');
+        assert.deepEqual(rows.map((r) => [r.value, r.count]), [['true', 20]], key);
+      }
+    } finally {
+      await a.app.close();
+      await b.app.close();
+      await second.close();
+      await db.cleanup();
+    }
+  });
+});
