@@ -23,6 +23,8 @@ import { openStore } from './store/open-store.ts';
 import { createGeneratedKeyCipher, createPayloadCipher, type PayloadCipher } from './auth/payload-cipher.ts';
 import { defaultGeoipDbPath, openGeoipDb, type GeoipLookup } from './geoip/geoip-db.ts';
 import type { Store } from './store/store.ts';
+import { Scheduler } from './schedule/scheduler.ts';
+import { UsageRecorder } from './usage/usage-recorder.ts';
 
 /** Test and embedding overrides for createApp; production passes none. */
 export interface AppOptions {
@@ -44,6 +46,8 @@ export interface AppOptions {
   webDir?: string | null;
   /** Clock for SSE heartbeats (tests); given ⇒ no heartbeat timer, call `server.vexilStreams.tick()`. */
   streamClock?: () => number;
+  /** Start the usage flush and scheduler intervals. Default true; tests call flush()/runDue() themselves. */
+  backgroundTasks?: boolean;
 }
 
 /** A running composition: the server plus the parts tests and main.ts need. */
@@ -54,6 +58,10 @@ export interface App {
   metrics: Metrics;
   log: Logger;
   bootstrap: BootstrapResult;
+  /** This node's flag usage counters (flushed on an interval and on close). */
+  usage: UsageRecorder;
+  /** This node's scheduled-change loop. */
+  scheduler: Scheduler;
   /** Rebuilds a project's snapshot now and notifies other nodes (after writes that bypass the admin API). */
   notifyDefinitionsChanged(projectId: number): Promise<void>;
   /** Stops accepting requests, drains in-flight ones, then closes what the app opened. */
@@ -111,6 +119,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
             onLookup: (result) => metrics.personCacheLookups.inc({ result }),
           })
         : null;
+    const now = options.now ?? Date.now;
+    const usage = new UsageRecorder(store);
     const payloadCipher = openPayloadCipher(config);
     const geoip = { db: await openGeoip(config, log), trustProxy: config.trustProxy };
     const server = await buildServer({
@@ -125,6 +135,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       geoip,
       webDir: options.webDir === undefined ? defaultWebDir() : options.webDir,
       streamClock: options.streamClock,
+      usage,
     });
     // Definitions changes also cover static cohort membership, which cached lookups carry.
     const notifyDefinitionsChanged = async (projectId: number) => {
@@ -152,6 +163,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       onMembershipChanged: (projectId) => personsNotice(projectId, { all: true }),
       bodyLimitBytes: config.bodyLimitBytes,
       payloadCipher,
+      now,
+      staleDays: config.staleDays,
     });
     await registerCaptureRoutes(server, {
       store,
@@ -164,6 +177,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       // A new group type changes the group type mapping, part of the definitions.
       onDefinitionsChanged: notifyDefinitionsChanged,
       metrics,
+      onFlagCalled: (projectId, key, response) => usage.recordCalledEvent(projectId, key, response, now()),
     });
     await registerPersonRoutes(server, {
       store,
@@ -171,6 +185,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       onPersonsChanged: personsChanged,
       onAllPersonsChanged: (projectId) => personsNotice(projectId, { all: true }),
     });
+    const scheduler = new Scheduler({ store, now, onApplied: notifyDefinitionsChanged, log });
+    if (options.backgroundTasks ?? true) {
+      usage.start(config.usageFlushSeconds * 1000, (err) => log.error({ err }, 'flag usage flush failed'));
+      scheduler.start(config.schedulerIntervalSeconds * 1000);
+    }
     await server.ready();
     return {
       server,
@@ -179,11 +198,16 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       metrics,
       log,
       bootstrap,
+      usage,
+      scheduler,
       notifyDefinitionsChanged,
       close: async () => {
         // Open SSE streams would hold the drain; they end first so clients reconnect elsewhere.
         server.closeStreams();
         await server.close();
+        await scheduler.stop();
+        // Counts of requests answered before the server closed; a failed write is logged, not fatal.
+        await usage.stop().catch((err: unknown) => log.error({ err }, 'flag usage flush on close failed'));
         unsubscribePersons?.();
         snapshots.stop();
         if (ownsBus) await bus.close();

@@ -83,6 +83,12 @@ export interface Config {
   readonly streamHeartbeatSeconds: number;
   /** Bytes an SSE stream may have unsent before it is closed as too slow (it reconnects). Default 4 MiB. */
   readonly streamMaxBufferBytes: number;
+  /** Seconds between writes of each node's flag usage counters to the store. Default 10. */
+  readonly usageFlushSeconds: number;
+  /** Days without evaluations, or with one value for everyone, after which a flag is stale by usage. Default 30. */
+  readonly staleDays: number;
+  /** Seconds between each node's runs of due scheduled changes. Default 10. */
+  readonly schedulerIntervalSeconds: number;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -176,6 +182,9 @@ export function loadConfig(env: Env = process.env): Config {
     trustProxy: bool('VEXIL_TRUST_PROXY', false),
     streamHeartbeatSeconds: int('VEXIL_STREAM_HEARTBEAT_SECONDS', 15, 1, 3600),
     streamMaxBufferBytes: int('VEXIL_STREAM_MAX_BUFFER_BYTES', 4 * MiB, 1024, 1024 * MiB),
+    usageFlushSeconds: int('VEXIL_USAGE_FLUSH_SECONDS', 10, 1, 3600),
+    staleDays: int('VEXIL_STALE_DAYS', 30, 1, 3650),
+    schedulerIntervalSeconds: int('VEXIL_SCHEDULER_INTERVAL_SECONDS', 10, 1, 3600),
   };
 
   if (problems.length > 0) {

@@ -8,6 +8,7 @@ import { bearerToken, hashSecret, tokenKind } from '../auth/keys.ts';
 import { recordKeyUse } from '../auth/key-use.ts';
 import { VexilError } from '../errors.ts';
 import type { PersonalApiKeyRow, ProjectRow, Store } from '../store/store.ts';
+import { methodNotAllowed } from './router.ts';
 
 /** Objects a personal API key scope can name. */
 export const SCOPE_OBJECTS = ['feature_flag', 'cohort', 'project', 'person', 'personal_api_key'] as const;
@@ -125,5 +126,14 @@ export function projectRoute(store: Store, scope: Scope | null, handler: Project
     const projectId = (req.params as Record<string, string | undefined>).projectId ?? '';
     const project = await resolveProject(store, key, projectId);
     return handler(req, reply, { key, project, actor: actorOf(key) });
+  };
+}
+
+/** A resource's wrappers: reads and writes under `object`'s scopes, and its authenticated 405. */
+export function projectRoutes(store: Store, object: ScopeObject) {
+  return {
+    read: (h: ProjectHandler) => projectRoute(store, `${object}:read`, h),
+    write: (h: ProjectHandler) => projectRoute(store, `${object}:write`, h),
+    notAllowed: projectRoute(store, null, async (req) => methodNotAllowed(req)),
   };
 }

@@ -28,6 +28,10 @@ export interface AdminDeps {
   bodyLimitBytes?: number;
   /** Per-key limiter (admin/key-rate-limit.ts); absent or null = unlimited. */
   rateLimiter?: RateLimiter<string> | null;
+  /** Clock for flag status, staleness and scheduled changes' validation (tests pin it). Default Date.now. */
+  now?: () => number;
+  /** Days without evaluations, or with one value for everyone, after which a flag is stale by usage. Default 30. */
+  staleDays?: number;
 }
 
 /** Sends the membership notice; logs and swallows a failing listener, like notifyChanged. */

@@ -4,22 +4,23 @@
  * through `{"deleted": true}`), DELETE ⇒ 405, plus `/activity/` and `/dependent_flags/`.
  * Every write goes through the store (which bumps `version` and logs activity), then notifies.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { VexilError, isVexilError } from '../errors.ts';
 import type { FlagFiltersDef } from '../engine/types.ts';
 import type { FlagRow, FlagWrite, ProjectDefinitionsRow, Store } from '../store/store.ts';
-import { projectRoute, type ProjectContext } from './auth.ts';
+import { projectRoutes } from './auth.ts';
 import { parseWith, requireObject } from './body.ts';
 import { flagCohortIds } from './cohort-graph.ts';
 import { notifyChanged, type AdminDeps } from './deps.ts';
 import { dependentFlags, describeFlags, disabledDependencies } from './flag-dependencies.ts';
 import { flagCreateSchema, flagPatchSchema, type FlagBody } from './flag-schema.ts';
 import { validateFlagFilters } from './flag-validation.ts';
+import { registerFlagUsageRoutes } from './flag-usage.ts';
 import { absoluteUrl, intParam, limitOffset, paginate } from './pagination.ts';
-import { addResource, methodNotAllowed } from './router.ts';
+import { addResource } from './router.ts';
 import type { PayloadCipher } from '../auth/payload-cipher.ts';
 import { filtersToStore, plainFlag } from './flag-payloads.ts';
-import { serializeActivity, serializeFlag } from './serializers.ts';
+import { serializeActivity, serializeFlag, type FlagUsageInfo } from './serializers.ts';
 
 const KEY_PATTERN = /^[a-zA-Z0-9_-]+$/;
 
@@ -51,8 +52,16 @@ async function cohortNames(store: Store, projectId: number, flags: readonly Flag
   return new Map(rows.filter((c) => c !== null).map((c) => [c.id, c.name]));
 }
 
-async function respondFlag(store: Store, projectId: number, flag: FlagRow, cipher: PayloadCipher | null): Promise<Record<string, unknown>> {
-  return serializeFlag(plainFlag(flag, cipher), await cohortNames(store, projectId, [flag]));
+/** `last_called_at` and the status clock for serialized flags. */
+async function usageOf(deps: AdminDeps, projectId: number, flags: readonly FlagRow[]): Promise<(flag: FlagRow) => FlagUsageInfo> {
+  const last = await deps.store.flagsLastCalledAt(projectId, flags.map((f) => f.key));
+  const now = (deps.now ?? Date.now)();
+  return (flag) => ({ lastCalledAt: last.get(flag.key) ?? null, now });
+}
+
+async function respondFlag(deps: AdminDeps, projectId: number, flag: FlagRow, cipher: PayloadCipher | null): Promise<Record<string, unknown>> {
+  const usage = await usageOf(deps, projectId, [flag]);
+  return serializeFlag(plainFlag(flag, cipher), await cohortNames(deps.store, projectId, [flag]), usage(flag));
 }
 
 /** PostHog's `validate_key`: unique among non-deleted flags of the project first, then the format. */
@@ -125,7 +134,7 @@ function checkTransitions(flag: FlagRow, body: FlagBody, filters: FlagFiltersDef
   }
 }
 
-/** `active` query parameter: "true" / "false"; PostHog's "STALE" needs usage data Vexil does not keep. */
+/** `active` query parameter: "true" / "false". PostHog's "STALE" list filter is not implemented (each flag's `status` is). */
 function activeParam(req: FastifyRequest): boolean | undefined {
   const raw = (req.query as Record<string, unknown>).active;
   if (raw === undefined || raw === '') return undefined;
@@ -137,9 +146,7 @@ function activeParam(req: FastifyRequest): boolean | undefined {
 export function registerFlagRoutes(app: FastifyInstance, deps: AdminDeps): void {
   const { store } = deps;
   const cipher = deps.payloadCipher ?? null;
-  const read = (h: (req: FastifyRequest, reply: FastifyReply, ctx: ProjectContext) => Promise<unknown>) => projectRoute(store, 'feature_flag:read', h);
-  const write = (h: (req: FastifyRequest, reply: FastifyReply, ctx: ProjectContext) => Promise<unknown>) => projectRoute(store, 'feature_flag:write', h);
-  const notAllowed = projectRoute(store, null, async (req) => methodNotAllowed(req));
+  const { read, write, notAllowed } = projectRoutes(store, 'feature_flag');
 
   const list = read(async (req, _reply, { project }) => {
     const { limit, offset } = limitOffset(req);
@@ -152,7 +159,8 @@ export function registerFlagRoutes(app: FastifyInstance, deps: AdminDeps): void 
       offset,
     });
     const names = await cohortNames(store, project.id, rows);
-    return paginate(req, count, limit, offset, rows.map((r) => serializeFlag(plainFlag(r, cipher), names)));
+    const usage = await usageOf(deps, project.id, rows);
+    return paginate(req, count, limit, offset, rows.map((r) => serializeFlag(plainFlag(r, cipher), names, usage(r))));
   });
 
   const create = write(async (req, reply, { project, actor }) => {
@@ -181,7 +189,7 @@ export function registerFlagRoutes(app: FastifyInstance, deps: AdminDeps): void 
     const row = await keyAttr(store.createFlag(project.id, flagWrite, actor));
     await notifyChanged(deps, project.id, req);
     reply.code(201);
-    return respondFlag(store, project.id, row, cipher);
+    return respondFlag(deps, project.id, row, cipher);
   });
 
   const update = (method: 'PATCH' | 'PUT') => write(async (req, _reply, { project, actor }) => {
@@ -204,10 +212,10 @@ export function registerFlagRoutes(app: FastifyInstance, deps: AdminDeps): void 
     const row = await keyAttr(store.updateFlag(project.id, flag.id, toWrite(body, stored), actor));
     if (row === null) throw new VexilError('VXL_NOT_FOUND');
     await notifyChanged(deps, project.id, req);
-    return respondFlag(store, project.id, row, cipher);
+    return respondFlag(deps, project.id, row, cipher);
   });
 
-  const retrieve = read(async (req, _reply, { project }) => respondFlag(store, project.id, await getFlagOr404(store, project.id, req), cipher));
+  const retrieve = read(async (req, _reply, { project }) => respondFlag(deps, project.id, await getFlagOr404(store, project.id, req), cipher));
 
   const activity = read(async (req, _reply, { project }) => {
     const flag = await getFlagOr404(store, project.id, req);
@@ -235,4 +243,5 @@ export function registerFlagRoutes(app: FastifyInstance, deps: AdminDeps): void 
   addResource(app, `${base}:flagId/`, { GET: retrieve, PATCH: update('PATCH'), PUT: update('PUT') }, notAllowed);
   addResource(app, `${base}:flagId/activity/`, { GET: activity }, notAllowed);
   addResource(app, `${base}:flagId/dependent_flags/`, { GET: dependents }, notAllowed);
+  registerFlagUsageRoutes(app, deps, base, (req, store, projectId) => getFlagOr404(store, projectId, req));
 }

@@ -19,6 +19,7 @@ import { adminRateLimitHook } from './key-rate-limit.ts';
 
 /** The admin API's version in the OpenAPI document (the package version). */
 const API_VERSION = '0.1.0';
+import { registerScheduledChangeRoutes } from './scheduled-changes.ts';
 
 export type { AdminDeps } from './deps.ts';
 
@@ -74,6 +75,7 @@ export async function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps)
           return reply.type('application/json; charset=utf-8').send(schemaDocument);
         });
       }
+      registerScheduledChangeRoutes(api, deps);
     },
     { prefix: '/api' },
   );

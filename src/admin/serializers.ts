@@ -8,6 +8,7 @@ import type { FlagFiltersDef } from '../engine/types.ts';
 import type { ActivityRow, CohortRow, FlagRow, PersonalApiKeyRow, ProjectRow } from '../store/store.ts';
 import { hasBehavioralFilter } from './cohort-graph.ts';
 import { maskKey } from '../auth/keys.ts';
+import { flagStatus } from './flag-status.ts';
 
 /** PostHog's UserBasicSerializer, filled from the actor label Vexil records. */
 function userBasic(actor: string | null): Record<string, unknown> | null {
@@ -33,7 +34,13 @@ function servedFilters(filters: FlagFiltersDef, cohortNames: ReadonlyMap<number,
  * One flag in PostHog's FeatureFlagSerializer shape. `cohortNames` maps the ids of cohorts the
  * filters reference to their names (PostHog adds `cohort_name` to cohort filters on output).
  */
-export function serializeFlag(flag: FlagRow, cohortNames: ReadonlyMap<number, string> = new Map()): Record<string, unknown> {
+/** What a flag's `status` and `last_called_at` are computed from (absent: no usage read). */
+export interface FlagUsageInfo {
+  lastCalledAt: Date | null;
+  now: number;
+}
+
+export function serializeFlag(flag: FlagRow, cohortNames: ReadonlyMap<number, string> = new Map(), usage?: FlagUsageInfo): Record<string, unknown> {
   return {
     id: flag.id,
     name: flag.name,
@@ -61,11 +68,11 @@ export function serializeFlag(flag: FlagRow, cohortNames: ReadonlyMap<number, st
     user_access_level: 'editor',
     is_remote_configuration: flag.isRemoteConfiguration,
     has_encrypted_payloads: flag.hasEncryptedPayloads,
-    // PostHog also computes STALE from usage data, which Vexil does not collect.
-    status: flag.deleted ? 'DELETED' : 'ACTIVE',
+    // PostHog's serializer gives the status checker's enum name (upper case).
+    status: usage ? flagStatus(flag, usage.lastCalledAt, usage.now).status.toUpperCase() : flag.deleted ? 'DELETED' : 'ACTIVE',
     evaluation_runtime: flag.evaluationRuntime,
     bucketing_identifier: flag.bucketingIdentifier,
-    last_called_at: null,
+    last_called_at: usage?.lastCalledAt?.toISOString() ?? null,
   };
 }
 

@@ -15,7 +15,7 @@ import { ConnectionDrain } from './drain.ts';
 import { installErrorHandlers } from './error-handler.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { registerDefinitionsRoutes } from './routes/definitions.ts';
-import { registerFlagsRoutes, type FlagsRouteDeps } from './routes/flags.ts';
+import { registerFlagsRoutes, type EvaluationUsage, type FlagsRouteDeps } from './routes/flags.ts';
 import { createFlagsFastPath, requestIdOf } from './flags-fast-path.ts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { registerOfrepRoutes } from './routes/ofrep.ts';
@@ -54,6 +54,8 @@ export interface ServerDeps {
   personCache?: PersonCache | null;
   /** Clock in ms; tests pin it. Default Date.now. */
   now?: () => number;
+  /** Evaluation counters for flag usage; absent = not counted. */
+  usage?: EvaluationUsage | null;
   /** Folder of the built admin UI (`web/dist`); absent, or not built there = no UI, `/` answers plain text. */
   webDir?: string | null;
   /** Decrypts remote-config payloads; absent = no key configured. */
@@ -173,6 +175,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     now: deps.now ?? Date.now,
     log: deps.log,
     geoip: deps.geoip,
+    usage: deps.usage ?? null,
   };
   await registerFlagsRoutes(app, flagsDeps);
   // OFREP shares /flags' dependencies and evaluation path, with its own per-token limiter.

@@ -50,6 +50,11 @@ export interface CaptureDeps {
   onGroupsChanged?(projectId: number, groups: Array<{ groupTypeIndex: number; groupKey: string }>): void | Promise<void>;
   metrics?: Pick<Metrics, 'captureEvents'>;
   limits?: Partial<CaptureLimits>;
+  /**
+   * Each valid `$feature_flag_called` event: its `$feature_flag` and `$feature_flag_response`
+   * (flag usage; the only signal for flags SDKs evaluate locally). Synchronous and in memory.
+   */
+  onFlagCalled?(projectId: number, flagKey: string, response: unknown): void;
 }
 
 /** The success body (spec §9), plus per-event problems when there were any. */
@@ -127,6 +132,7 @@ async function handleCapture(deps: CaptureDeps, limits: CaptureLimits, path: str
     else valid.push(r);
   });
   for (const e of valid) deps.metrics?.captureEvents.inc({ kind: e.kind });
+  if (deps.onFlagCalled) countFlagCalls(deps.onFlagCalled, project.id, valid, req.events);
   if (rejected.length > 0) deps.metrics?.captureEvents.inc({ kind: 'invalid' }, rejected.length);
 
   if (valid.length === 0) {
@@ -160,5 +166,15 @@ async function notify(
     }
   } catch (err) {
     request.log.error({ err, projectId }, 'capture change notice failed');
+  }
+}
+
+/** Passes each `$feature_flag_called` event with a flag key to `onFlagCalled`. */
+function countFlagCalls(onFlagCalled: NonNullable<CaptureDeps['onFlagCalled']>, projectId: number, valid: readonly NormalizedEvent[], raw: readonly unknown[]): void {
+  for (const e of valid) {
+    if (e.event !== '$feature_flag_called') continue;
+    const props = (raw[e.index] as { properties?: Record<string, unknown> }).properties ?? {};
+    const key = props.$feature_flag;
+    if (typeof key === 'string' && key !== '' && key.length <= 400) onFlagCalled(projectId, key, props.$feature_flag_response);
   }
 }

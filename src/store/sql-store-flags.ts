@@ -112,26 +112,29 @@ export async function updateFlag(
 ): Promise<FlagRow | null> {
   if (!Number.isSafeInteger(flagId) || flagId <= 0 || flagId > 2 ** 31 - 1) return null;
   try {
-    return await withTransaction(db, async (tx) => {
-      const [old] = await tx.query('SELECT * FROM feature_flags WHERE project_id = $1 AND id = $2 FOR UPDATE', [projectId, flagId]);
-      if (!old) return null;
-      const before = toFlag(old);
-      const a = assignments(write, FLAG_COLUMNS, 3);
-      const sets = a.columns.map((c, i) => `${c} = ${a.placeholders[i]}`);
-      const [row] = await tx.query(
-        `UPDATE feature_flags SET ${[...sets, 'version = version + 1', 'updated_at = now()'].join(', ')}
-         WHERE project_id = $1 AND id = $2 RETURNING *`,
-        [projectId, flagId, ...a.params],
-      );
-      const after = toFlag(row);
-      const activity: ActivityRow['activity'] = after.deleted && !before.deleted ? 'deleted' : 'updated';
-      await insertActivity(tx, { projectId, scope: 'FeatureFlag', itemId: flagId, activity, actor, before, after });
-      await bumpRevision(tx, projectId);
-      return after;
-    });
+    return await withTransaction(db, (tx) => updateFlagIn(tx, projectId, flagId, write, actor));
   } catch (err) {
     throw keyExists(err);
   }
+}
+
+/** updateFlag's work inside the caller's transaction (scheduled changes apply in their claim's). */
+export async function updateFlagIn(tx: SqlClient, projectId: number, flagId: number, write: FlagWrite, actor: string): Promise<FlagRow | null> {
+  const [old] = await tx.query('SELECT * FROM feature_flags WHERE project_id = $1 AND id = $2 FOR UPDATE', [projectId, flagId]);
+  if (!old) return null;
+  const before = toFlag(old);
+  const a = assignments(write, FLAG_COLUMNS, 3);
+  const sets = a.columns.map((c, i) => `${c} = ${a.placeholders[i]}`);
+  const [row] = await tx.query(
+    `UPDATE feature_flags SET ${[...sets, 'version = version + 1', 'updated_at = now()'].join(', ')}
+     WHERE project_id = $1 AND id = $2 RETURNING *`,
+    [projectId, flagId, ...a.params],
+  );
+  const after = toFlag(row);
+  const activity: ActivityRow['activity'] = after.deleted && !before.deleted ? 'deleted' : 'updated';
+  await insertActivity(tx, { projectId, scope: 'FeatureFlag', itemId: flagId, activity, actor, before, after });
+  await bumpRevision(tx, projectId);
+  return after;
 }
 
 /** The flag's activity, newest first. */

@@ -15,6 +15,8 @@ import * as merge from './sql-store-merge.ts';
 import * as groups from './sql-store-groups.ts';
 import * as evaluation from './sql-store-evaluation.ts';
 import * as bulk from './sql-store-import.ts';
+import * as usage from './sql-store-usage.ts';
+import * as schedules from './sql-store-schedules.ts';
 import { batchPerTurn } from './turn-batch.ts';
 
 type P<K extends keyof Store> = Parameters<Store[K]>;
@@ -107,4 +109,14 @@ export class SqlStore implements Store {
   listPersons = (...a: P<'listPersons'>) => persons.listPersons(this.#db, ...a);
   deletePerson = (...a: P<'deletePerson'>) => persons.deletePerson(this.#db, ...a);
   importPersons = (...a: P<'importPersons'>) => bulk.importPersons(this.#db, ...a);
+
+  recordFlagUsage = (...a: P<'recordFlagUsage'>) => usage.recordFlagUsage(this.#db, ...a);
+  listFlagUsage = (...a: P<'listFlagUsage'>) => usage.listFlagUsage(this.#db, ...a);
+  flagsLastCalledAt = (...a: P<'flagsLastCalledAt'>) => usage.flagsLastCalledAt(this.#db, ...a);
+
+  createScheduledChange = (...a: P<'createScheduledChange'>) => schedules.createScheduledChange(this.#db, ...a);
+  listScheduledChanges = (...a: P<'listScheduledChanges'>) => schedules.listScheduledChanges(this.#db, ...a);
+  getScheduledChange = (...a: P<'getScheduledChange'>) => schedules.getScheduledChange(this.#db, ...a);
+  deleteScheduledChange = (...a: P<'deleteScheduledChange'>) => schedules.deleteScheduledChange(this.#db, ...a);
+  runDueScheduledChange = (...a: P<'runDueScheduledChange'>) => schedules.runDueScheduledChange(this.#db, ...a);
 }

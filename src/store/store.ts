@@ -188,6 +188,66 @@ export interface PersonUpdate {
   unset?: string[];
 }
 
+/** Where a usage count came from: /flags answers, or `$feature_flag_called` events. */
+export type UsageSource = 'flags' | 'event';
+
+/** Evaluations to add to one (project, flag key, UTC day, source, value) counter. */
+export interface FlagUsageIncrement {
+  projectId: number;
+  flagKey: string;
+  /** UTC day, `YYYY-MM-DD`. */
+  day: string;
+  source: UsageSource;
+  /** Variant key, or `true` / `false`. */
+  value: string;
+  count: number;
+  lastCalledAt: Date;
+}
+
+/** One stored usage counter (as FlagUsageIncrement, totals so far). */
+export type FlagUsageRow = Omit<FlagUsageIncrement, 'projectId' | 'flagKey'>;
+
+/** PostHog's ScheduledChange, plus Vexil's `cronExpression`. */
+export interface ScheduledChangeRow {
+  id: number;
+  projectId: number;
+  recordId: string;
+  modelName: string;
+  payload: unknown;
+  scheduledAt: Date;
+  executedAt: Date | null;
+  failureReason: string | null;
+  failureCount: number;
+  isRecurring: boolean;
+  recurrenceInterval: string | null;
+  cronExpression: string | null;
+  lastExecutedAt: Date | null;
+  endDate: Date | null;
+  createdBy: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** Fields of a new scheduled change. */
+export type ScheduledChangeWrite = Pick<
+  ScheduledChangeRow,
+  'recordId' | 'modelName' | 'payload' | 'scheduledAt' | 'isRecurring' | 'recurrenceInterval' | 'cronExpression' | 'endDate' | 'createdBy'
+>;
+
+/**
+ * Decides what a claimed change does: the flag write and, for a recurring change, when it runs
+ * next (null: done). Pure; throwing records the failure on the change (it is not retried).
+ */
+export type ScheduledChangePlan = (change: ScheduledChangeRow, flag: FlagRow | null, timezone: string) => { write: FlagWrite; next: Date | null };
+
+/** What running one due change did. */
+export interface ScheduledChangeOutcome {
+  change: ScheduledChangeRow;
+  /** The flag after the change; null when it failed. */
+  flag: FlagRow | null;
+  failure: string | null;
+}
+
 export interface Store {
   /** Applies pending migrations; safe when several nodes call it at once (advisory lock). */
   migrate(): Promise<void>;
@@ -274,4 +334,26 @@ export interface Store {
   getGroup(projectId: number, groupTypeIndex: number, groupKey: string): Promise<GroupRow | null>;
   /** Bulk import; returns persons written. */
   importPersons(projectId: number, persons: AsyncIterable<{ distinctId: string; properties: Record<string, unknown> }>): Promise<number>;
+
+  // Usage (issue 18).
+  /** Adds the counts in one statement (rows with the same key are summed). */
+  recordFlagUsage(rows: readonly FlagUsageIncrement[]): Promise<void>;
+  /** The flag key's counters from `sinceDay` (`YYYY-MM-DD`, inclusive), oldest first. */
+  listFlagUsage(projectId: number, flagKey: string, sinceDay: string): Promise<FlagUsageRow[]>;
+  /** Latest evaluation or `$feature_flag_called` time per flag key (keys never called are absent). */
+  flagsLastCalledAt(projectId: number, flagKeys: readonly string[]): Promise<Map<string, Date>>;
+
+  // Scheduled changes (issue 18).
+  createScheduledChange(projectId: number, write: ScheduledChangeWrite): Promise<ScheduledChangeRow>;
+  listScheduledChanges(projectId: number, query: { recordId?: string; modelName?: string; limit: number; offset: number }): Promise<{ count: number; rows: ScheduledChangeRow[] }>;
+  getScheduledChange(projectId: number, id: number): Promise<ScheduledChangeRow | null>;
+  deleteScheduledChange(projectId: number, id: number): Promise<boolean>;
+  /**
+   * Claims the earliest change due at `now` that no other node holds (FOR UPDATE SKIP LOCKED)
+   * and, in that same transaction, applies `plan`'s flag write (activity logged as `actor`) and
+   * marks it executed or moves it to its next occurrence. null when nothing is due. When the
+   * transaction itself fails (database error) the failure is counted on the change and it is
+   * retried on later runs, up to 5 failures, after which it is closed with its failure_reason.
+   */
+  runDueScheduledChange(now: Date, plan: ScheduledChangePlan): Promise<ScheduledChangeOutcome | null>;
 }

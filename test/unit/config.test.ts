@@ -53,6 +53,9 @@ test('reads every variable', () => {
     VEXIL_TRUST_PROXY: 'true',
     VEXIL_STREAM_HEARTBEAT_SECONDS: '30',
     VEXIL_STREAM_MAX_BUFFER_BYTES: '65536',
+    VEXIL_USAGE_FLUSH_SECONDS: '3',
+    VEXIL_STALE_DAYS: '14',
+    VEXIL_SCHEDULER_INTERVAL_SECONDS: '4',
   });
   assert.deepEqual(
     { ...c },
@@ -83,6 +86,9 @@ test('reads every variable', () => {
       trustProxy: true,
       streamHeartbeatSeconds: 30,
       streamMaxBufferBytes: 65536,
+      usageFlushSeconds: 3,
+      staleDays: 14,
+      schedulerIntervalSeconds: 4,
     },
   );
 });

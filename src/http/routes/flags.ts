@@ -12,6 +12,7 @@ import type { PersonCache } from '../../cache/person-cache.ts';
 import type { SnapshotCache, ProjectEntry } from '../../cache/snapshot-cache.ts';
 import type { Store } from '../../store/store.ts';
 import type { Metrics } from '../../metrics.ts';
+import type { FlagResult } from '../../engine/types.ts';
 import { decodeFlagsBody, type DecodeLimits } from '../decode/flags-body.ts';
 import { parseFlagsQuery, type FlagsQuery } from '../flags/flags-query.ts';
 import { readFlagsBody, type FlagsBody } from '../flags/flags-body.ts';
@@ -38,6 +39,13 @@ export interface FlagsRouteDeps {
   log: Logger;
   /** GeoIP person properties (absent = none). */
   geoip?: GeoipSettings;
+  /** Evaluation counters (usage/usage-recorder.ts); null = not counted. */
+  usage: EvaluationUsage | null;
+}
+
+/** Where answered flags are counted: in memory only, so the hot path gains no I/O. */
+export interface EvaluationUsage {
+  recordEvaluations(projectId: number, flags: readonly FlagResult[], at: number): void;
 }
 
 const ALLOW = 'GET, POST, OPTIONS, HEAD';
@@ -116,10 +124,11 @@ function evaluateFor(deps: FlagsRouteDeps, request: FlagsPostRequest, query: Fla
     log: request.log,
     detailedAnalysis: query.detailedAnalysis,
   });
-  return result instanceof Promise ? result.then((r) => respond(deps, query, meta, r)) : respond(deps, query, meta, result);
+  return result instanceof Promise ? result.then((r) => respond(deps, entry, query, meta, r)) : respond(deps, entry, query, meta, result);
 }
 
-function respond(deps: FlagsRouteDeps, query: FlagsQuery, meta: ResponseMeta, result: RequestEvaluation): string | Buffer {
+function respond(deps: FlagsRouteDeps, entry: ProjectEntry, query: FlagsQuery, meta: ResponseMeta, result: RequestEvaluation): string | Buffer {
+  deps.usage?.recordEvaluations(entry.project.id, result.flags, meta.evaluatedAt);
   let enabled = 0;
   let failedCount = 0;
   for (const f of result.flags) {
