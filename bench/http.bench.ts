@@ -384,7 +384,7 @@ async function main(): Promise<void> {
   let loadedRss = 0;
   for (let i = 0; i < 3; i++) {
     const port = await freePort();
-    const proc = spawnNode([join(RUN, 'dist', 'src', 'main.js')], { env: { ...process.env, ...vexilEnv(), PORT: String(port), HOST: '127.0.0.1' }, logFile: join(RUN, 'vexil-single.log') });
+    const proc = spawnNode([join(RUN, 'dist', 'src', 'main.js')], { env: { ...process.env, ...vexilEnv(), VEXIL_WORKERS: '1', PORT: String(port), HOST: '127.0.0.1' }, logFile: join(RUN, 'vexil-single.log') });
     running.add(proc);
     const tSpawn = performance.now();
     await waitForHttp(`http://127.0.0.1:${port}/_readiness`, { timeoutMs: 30_000, everyMs: 5, proc });
