@@ -148,6 +148,21 @@ describe('VEXIL_WORKERS=2 (postgres store)', () => {
   });
 });
 
+describe('VEXIL_WORKERS=2, start-up failure', () => {
+  test('a worker that cannot start stops the node with exit 1 instead of restarting forever', async () => {
+    // Port 1 on loopback refuses at once; no start-up retry.
+    const node = spawnVexil({ PORT: String(await freePort()), DATABASE_URL: 'postgres://postgres@127.0.0.1:1/vexil', VEXIL_WORKERS: '2', VEXIL_STARTUP_RETRY_SECONDS: '0' });
+    try {
+      await node.waitForLog('a worker failed to start; stopping the node');
+      const { code } = await node.exited;
+      assert.equal(code, 1);
+      assert.equal(node.logs.filter((l) => l.msg === 'worker died; restarting it').length, 0);
+    } finally {
+      node.child.kill('SIGKILL');
+    }
+  });
+});
+
 describe('VEXIL_WORKERS=2 (embedded store)', () => {
   test('runs one process and says why', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'vexil-cluster-'));
