@@ -67,7 +67,8 @@ export function runPrimary(config: Config, log: Logger): void {
     crashesInARow = Date.now() - started >= STABLE_AFTER_MS ? 1 : crashesInARow + 1;
     const delayMs = Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** (crashesInARow - 1));
     log.error({ pid, code, signal, restartInMs: delayMs }, 'worker died; restarting it');
-    setTimeout(fork, delayMs).unref();
+    // Not unref'd: with every worker dead this timer is what keeps the primary alive.
+    setTimeout(fork, delayMs);
   });
 
   let stopStarted = 0;
