@@ -170,7 +170,7 @@ async function main(): Promise<void> {
   let abuser: Spawned | null = null;
   try {
     server = spawnNode([join(vexilDir, 'src', 'main.js')], {
-      env: { ...process.env, DATABASE_URL: databaseUrl(DB), VEXIL_BOOTSTRAP_KEY: BOOTSTRAP_KEY, LOG_LEVEL: 'warn', REDIS_URL: '', NODE_ENV: 'production', PORT: String(port), HOST: '127.0.0.1' },
+      env: { ...process.env, VEXIL_WORKERS: '1', DATABASE_URL: databaseUrl(DB), VEXIL_BOOTSTRAP_KEY: BOOTSTRAP_KEY, LOG_LEVEL: 'warn', REDIS_URL: '', NODE_ENV: 'production', PORT: String(port), HOST: '127.0.0.1' },
       logFile: join(work, 'vexil.log'),
     });
     await waitForHttp(`${base}/_readiness`, { timeoutMs: 60_000, proc: server });

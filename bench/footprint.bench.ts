@@ -61,7 +61,7 @@ async function measure(label: string, flags: string[], env: Record<string, strin
   const port = await freePort();
   const logFile = join(os.tmpdir(), `vexil-footprint-${process.pid}-${port}.log`);
   const proc = spawnNode([...flags, MAIN], {
-    env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
+    env: { ...process.env, VEXIL_WORKERS: '1', ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
     logFile,
     cwd: ROOT,
   });

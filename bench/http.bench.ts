@@ -6,7 +6,7 @@
  * the table and, as its last line, one JSON object with every figure and ratio.
  *
  * Cases (every server runs as BENCH_WORKERS node:cluster workers on one port, default one per
- * core; see bench/http/cluster.ts):
+ * core: Vexil through its own VEXIL_WORKERS, the baseline and Unleash through bench/http/cluster.ts):
  *  1. baseline: node:http answering a fixed 1 KB JSON to each POST (same bodies as case 2);
  *  2. Vexil `POST /flags?v=2`, 50-flag fixture project, every property in the body;
  *  3. the same with only distinct_id: properties of 100,000 stored persons read from PostgreSQL.
@@ -100,23 +100,46 @@ const loadTimer = setInterval(() => loadSamples.push(os.loadavg()[0]!), 2000);
 loadTimer.unref();
 
 let clusterStarts = 0;
-/** Starts `target` through the cluster launcher (copied dist/, so a concurrent rebuild cannot pull it away). */
+/**
+ * Starts `target` with WORKERS processes on one port (copied dist/, so a concurrent rebuild
+ * cannot pull it away): Vexil by itself (`VEXIL_WORKERS`, its own node:cluster primary), the
+ * baseline and Unleash through the bench's cluster launcher.
+ */
 async function startCluster(target: 'baseline' | 'vexil' | 'unleash', env: NodeJS.ProcessEnv, readyPath: string): Promise<{ proc: Spawned; port: number; base: string }> {
   const port = await freePort();
-  const proc = spawnNode([join(RUN, 'dist', 'bench', 'http', 'cluster.js'), target, String(WORKERS)], {
-    env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
+  const args =
+    target === 'vexil'
+      ? [...vexilNodeFlags(), join(RUN, 'dist', 'src', 'main.js')]
+      : [join(RUN, 'dist', 'bench', 'http', 'cluster.js'), target, String(WORKERS)];
+  const proc = spawnNode(args, {
+    env: { ...process.env, ...env, ...(target === 'vexil' ? { VEXIL_WORKERS: String(WORKERS), LOG_LEVEL: 'info' } : {}), PORT: String(port), HOST: '127.0.0.1' },
     logFile: join(RUN, `${target}-${++clusterStarts}.log`),
   });
   running.add(proc);
   const base = `http://127.0.0.1:${port}`;
-  // The launcher forks workers one by one; readiness answers once the first listens, so wait for the banner too.
+  // Workers start one by one; readiness answers once the first listens, so wait until all do
+  // (Vexil: one 'listening' log line per worker; requests are not logged, so info is quiet).
   await waitForHttp(`${base}${readyPath}`, { timeoutMs: 90_000, proc });
   const deadline = Date.now() + 90_000;
-  while (!readFileSync(proc.logFile, 'utf8').includes('worker(s) listening')) {
+  const up = () => {
+    const log = readFileSync(proc.logFile, 'utf8');
+    return target === 'vexil' ? log.split('"msg":"listening"').length - 1 >= WORKERS : log.includes('worker(s) listening');
+  };
+  while (!up()) {
     if (Date.now() > deadline || proc.child.exitCode !== null) throw new Error(`${target} cluster did not come up:\n${tail(proc.logFile)}`);
     await new Promise((r) => setTimeout(r, 50));
   }
   return { proc, port, base };
+}
+
+/**
+ * BENCH_CPU_PROF=dir: every Vexil process writes a V8 CPU profile there when it exits (node:cluster
+ * workers inherit the primary's flags). BENCH_VEXIL_NODE_FLAGS="--trace-gc …": extra node flags.
+ */
+function vexilNodeFlags(): string[] {
+  const profileDir = process.env.BENCH_CPU_PROF;
+  const extra = (process.env.BENCH_VEXIL_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '');
+  return [...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), ...extra];
 }
 
 async function stopCluster(c: { proc: Spawned } | null): Promise<void> {
@@ -131,7 +154,7 @@ function vexilEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
     VEXIL_BOOTSTRAP_KEY: BOOTSTRAP_KEY,
     LOG_LEVEL: 'warn',
     REDIS_URL: '',
-    // Without Redis, workers see each other's admin writes through the revision poll.
+    // Without Redis, workers hear each other's admin writes through the primary (IPC); the poll is the safety net.
     VEXIL_SNAPSHOT_POLL_SECONDS: String(POLL_SECONDS),
     // Case 3 measures lookups in PostgreSQL, so no person cache in front of them. (Its default
     // LRU of 50,000 would not hit anyway: every one of the 100,000 ids recurs only after all others.)
@@ -384,7 +407,7 @@ async function main(): Promise<void> {
   let loadedRss = 0;
   for (let i = 0; i < 3; i++) {
     const port = await freePort();
-    const proc = spawnNode([join(RUN, 'dist', 'src', 'main.js')], { env: { ...process.env, ...vexilEnv(), PORT: String(port), HOST: '127.0.0.1' }, logFile: join(RUN, 'vexil-single.log') });
+    const proc = spawnNode([join(RUN, 'dist', 'src', 'main.js')], { env: { ...process.env, ...vexilEnv(), VEXIL_WORKERS: '1', PORT: String(port), HOST: '127.0.0.1' }, logFile: join(RUN, 'vexil-single.log') });
     running.add(proc);
     const tSpawn = performance.now();
     await waitForHttp(`http://127.0.0.1:${port}/_readiness`, { timeoutMs: 30_000, everyMs: 5, proc });

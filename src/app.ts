@@ -7,7 +7,9 @@ import type { FastifyInstance } from 'fastify';
 import { registerAdminRoutes } from './admin/routes.ts';
 import { adminKeyLimiter } from './admin/key-rate-limit.ts';
 import { bootstrapStore, type BootstrapResult } from './bootstrap.ts';
+import cluster from 'node:cluster';
 import type { ChangeBus, PersonsChanged } from './cache/change-bus.ts';
+import { ClusterChangeBus } from './cluster/cluster-change-bus.ts';
 import { MemoryChangeBus } from './cache/memory/memory-change-bus.ts';
 import { RedisChangeBus } from './cache/redis/redis-change-bus.ts';
 import { PersonCache } from './cache/person-cache.ts';
@@ -96,8 +98,14 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     const ownsBus = options.bus === undefined;
     const bus =
       options.bus ??
-      (config.redisUrl ? await RedisChangeBus.open({ url: config.redisUrl, log, channel: options.redisChannel }) : new MemoryChangeBus());
-    const metrics = createMetrics({ defaultMetrics: options.defaultMetrics ?? true });
+      (config.redisUrl
+        ? await RedisChangeBus.open({ url: config.redisUrl, log, channel: options.redisChannel })
+        : cluster.isWorker
+          ? new ClusterChangeBus() // the node's other workers hear it through the primary
+          : new MemoryChangeBus());
+    // Each worker counts only what it served; the label tells a scraper's samples apart.
+    const workerLabel = cluster.isWorker && cluster.worker ? { worker: String(cluster.worker.id) } : undefined;
+    const metrics = createMetrics({ defaultMetrics: options.defaultMetrics ?? true, labels: workerLabel });
     const snapshots = new SnapshotCache({
       store,
       bus,

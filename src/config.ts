@@ -3,6 +3,7 @@
  * The one typed configuration, read once from the environment. Strict: a value that does not
  * parse is an error, never a silent default, and every bad variable is reported at once.
  */
+import { availableParallelism } from 'node:os';
 import { VexilError } from './errors.ts';
 import { defaultEmbeddedMemory, type EmbeddedMemorySettings } from './store/embedded/memory-settings.ts';
 
@@ -89,6 +90,12 @@ export interface Config {
   readonly staleDays: number;
   /** Seconds between each node's runs of due scheduled changes. Default 10. */
   readonly schedulerIntervalSeconds: number;
+  /**
+   * Worker processes behind the one port (node:cluster); 1 = a single process, no cluster.
+   * Default: the number of cores (`os.availableParallelism()`). The embedded database runs one
+   * process whatever this says (see README "Every core").
+   */
+  readonly workers: number;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -170,6 +177,7 @@ export function loadConfig(env: Env = process.env): Config {
     dbConnectTimeoutMs: int('VEXIL_DB_CONNECT_TIMEOUT_MS', 3000, 100, 600_000),
     shutdownTimeoutMs: int('VEXIL_SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
     startupRetrySeconds: int('VEXIL_STARTUP_RETRY_SECONDS', 60, 0, 86_400),
+    workers: int('VEXIL_WORKERS', availableParallelism(), 1, 1024),
     // PGlite's WebAssembly memory tops out at 2 GiB, hence the 1 GiB ceilings.
     embeddedMemory: Object.freeze({
       sharedBuffersMb: int('VEXIL_EMBEDDED_SHARED_BUFFERS_MB', defaultEmbeddedMemory.sharedBuffersMb, 1, 1024),

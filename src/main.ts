@@ -2,9 +2,13 @@
  * @module main
  * Process entry: loadConfig → createApp (retried while the database cannot be reached) → listen.
  * SIGTERM/SIGINT stop accepting connections, drain in-flight requests and close the store and
- * Redis before exiting; VEXIL_SHUTDOWN_TIMEOUT_MS bounds the whole of it.
+ * Redis before exiting; VEXIL_SHUTDOWN_TIMEOUT_MS bounds the whole of it. With VEXIL_WORKERS > 1
+ * (and PostgreSQL) this process becomes the cluster primary (cluster/primary.ts) and each worker
+ * runs the rest of this file.
  */
+import cluster from 'node:cluster';
 import { createApp } from './app.ts';
+import { runPrimary } from './cluster/primary.ts';
 import { loadConfig } from './config.ts';
 import { isVexilError } from './errors.ts';
 import { createLogger } from './log.ts';
@@ -20,6 +24,14 @@ async function main(): Promise<void> {
     process.exit(78);
   }
   const log = createLogger(config.logLevel);
+  if (cluster.isPrimary && config.workers > 1) {
+    if (config.databaseUrl) {
+      runPrimary(config, log);
+      return;
+    }
+    // PGlite is one process holding the data directory; serving it to workers is not built yet.
+    log.info({ workers: 1, requested: config.workers }, 'embedded database: running one process (VEXIL_WORKERS applies with DATABASE_URL)');
+  }
   const target = config.databaseUrl ? `PostgreSQL at ${describeDatabase(config.databaseUrl)}` : `the embedded database in ${config.dataDir}`;
   const app = await startWithRetry(() => createApp(config, { log }), {
     totalMs: config.startupRetrySeconds * 1000,

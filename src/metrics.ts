@@ -47,8 +47,10 @@ export class PendingCount {
  * Creates a fresh registry with every metric registered. One registry per app instance, so
  * several apps in one process (tests) do not collide on names.
  */
-export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
+export function createMetrics(options: { defaultMetrics?: boolean; labels?: Record<string, string> } = {}): Metrics {
   const registry = new Registry();
+  // Added when /metrics is rendered (e.g. `worker` under VEXIL_WORKERS), not on each count.
+  if (options.labels) registry.setDefaultLabels(options.labels);
   if (options.defaultMetrics) collectDefaultMetrics({ register: registry, prefix: 'vexil_' });
   const registers = [registry];
   // Every counter's collect hands over every pending count: whichever metric the registry reads

@@ -1,13 +1,11 @@
 /**
  * @module bench/http/cluster
  * Launcher run as its own process by the HTTP benchmark: `node dist/bench/http/cluster.js
- * <baseline|vexil> <workers>` starts that many node:cluster workers on one port (PORT, HOST from
- * the environment). Vexil has no cluster mode of its own (src/main.ts is one process), so the
- * benchmark runs it, and the baseline, through this same launcher with the same worker count.
+ * <baseline|unleash> <workers>` starts that many node:cluster workers on one port (PORT, HOST from
+ * the environment), the same number Vexil runs through its own VEXIL_WORKERS.
  *
- * Workers are forked one after the other, each once the previous one listens: every Vexil (and
- * Unleash) process migrates and bootstraps its database at start, and two doing it at once on an empty
- * database would race. The default scheduling policy (round-robin in the primary) is kept; wrk's
+ * Workers are forked one after the other, each once the previous one listens: every Unleash
+ * process migrates its database at start, and two doing it at once on an empty database would race. The default scheduling policy (round-robin in the primary) is kept; wrk's
  * connections are long-lived, so the primary only hands out connections, it does not relay data.
  * SIGTERM in the primary is passed to every worker (both services drain and exit on it).
  */
@@ -66,14 +64,6 @@ async function primary(target: string, workers: number): Promise<void> {
   };
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);
-  // BENCH_CPU_PROF=dir: each Vexil worker writes a V8 CPU profile there when it exits.
-  // BENCH_VEXIL_NODE_FLAGS="--trace-gc …": extra node flags for the Vexil workers (diagnostics).
-  const profileDir = process.env.BENCH_CPU_PROF;
-  const extraFlags = (process.env.BENCH_VEXIL_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '');
-  if (target === 'vexil' && (profileDir || extraFlags.length > 0)) {
-    const prof = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
-    cluster.setupPrimary({ execArgv: [...process.execArgv, ...prof, ...extraFlags] });
-  }
   for (let i = 0; i < workers; i++) {
     const worker = cluster.fork();
     all.push(worker);
@@ -84,12 +74,10 @@ async function primary(target: string, workers: number): Promise<void> {
 
 async function main(): Promise<void> {
   const [target, workersArg] = process.argv.slice(2);
-  if (target !== 'baseline' && target !== 'vexil' && target !== 'unleash') throw new Error('usage: cluster.js <baseline|vexil|unleash> <workers>');
+  if (target !== 'baseline' && target !== 'unleash') throw new Error('usage: cluster.js <baseline|unleash> <workers>');
   if (cluster.isPrimary) return primary(target, Math.max(1, Number(workersArg) || 1));
   if (target === 'baseline') return serveBaseline(Number(process.env.PORT), process.env.HOST ?? '127.0.0.1');
-  if (target === 'unleash') return (await import('./unleash-worker.ts')).startUnleashWorker();
-  // The compiled service, next to this file in dist/ (dist/bench/http → dist/src/main.js).
-  await import(new URL('../../src/main.js', import.meta.url).href);
+  return (await import('./unleash-worker.ts')).startUnleashWorker();
 }
 
 main().catch((err: unknown) => {

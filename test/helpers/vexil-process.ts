@@ -38,11 +38,12 @@ export async function freePort(): Promise<number> {
   return address.port;
 }
 
-/** Starts `src/main.ts` with only `env` (plus PATH/HOME) as its environment. */
+/** Starts `src/main.ts` with only `env` (plus PATH/HOME, and VEXIL_WORKERS=1 unless given) as its environment. */
 export function spawnVexil(env: Record<string, string>): VexilProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'info', HOST: '127.0.0.1', ...env },
+    // One process unless the test asks for workers (the default is one per core).
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'info', HOST: '127.0.0.1', VEXIL_WORKERS: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: LogLine[] = [];

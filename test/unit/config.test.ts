@@ -1,4 +1,5 @@
 // Unit tests of loadConfig: defaults, strict parsing, and one error naming every bad variable.
+import { availableParallelism } from 'node:os';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadConfig } from '../../src/config.ts';
@@ -44,6 +45,7 @@ test('reads every variable', () => {
     VEXIL_DB_CONNECT_TIMEOUT_MS: '700',
     VEXIL_SHUTDOWN_TIMEOUT_MS: '3000',
     VEXIL_STARTUP_RETRY_SECONDS: '0',
+    VEXIL_WORKERS: '3',
     VEXIL_EMBEDDED_SHARED_BUFFERS_MB: '32',
     VEXIL_EMBEDDED_WORK_MEM_MB: '8',
     VEXIL_EMBEDDED_MAINTENANCE_WORK_MEM_MB: '64',
@@ -80,6 +82,7 @@ test('reads every variable', () => {
       dbConnectTimeoutMs: 700,
       shutdownTimeoutMs: 3000,
       startupRetrySeconds: 0,
+      workers: 3,
       embeddedMemory: { sharedBuffersMb: 32, workMemMb: 8, maintenanceWorkMemMb: 64, wasmTierUp: true },
       flagsSecretKeys: ['new-key', 'old-key'],
       geoipDb: '/srv/GeoLite2-City.mmdb',
@@ -166,4 +169,13 @@ test('embedded database memory: small defaults, strict whole MiB within 1–1024
   assert.equal(loadConfig({ VEXIL_EMBEDDED_WASM_TIER_UP: 'false' }).embeddedMemory.wasmTierUp, false);
   assert.throws(() => loadConfig({ VEXIL_EMBEDDED_SHARED_BUFFERS_MB: '2.5' }), /VEXIL_EMBEDDED_SHARED_BUFFERS_MB/);
   assert.throws(() => loadConfig({ VEXIL_EMBEDDED_WORK_MEM_MB: '-4' }), /VEXIL_EMBEDDED_WORK_MEM_MB/);
+});
+
+test('VEXIL_WORKERS: default one per core, 1 = no cluster, bad values are errors', () => {
+  assert.equal(loadConfig({}).workers, availableParallelism());
+  assert.equal(loadConfig({ VEXIL_WORKERS: '1' }).workers, 1);
+  assert.equal(loadConfig({ VEXIL_WORKERS: ' 4 ' }).workers, 4);
+  for (const bad of ['0', '-2', 'two', '1.5', '1025']) {
+    assert.throws(() => loadConfig({ VEXIL_WORKERS: bad }), new RegExp(`VEXIL_WORKERS must be an integer 1–1024, got '${bad.replace('.', '\\.')}'`));
+  }
 });

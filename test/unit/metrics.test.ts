@@ -51,3 +51,13 @@ test('the request-duration histogram is exposed exactly as prom-client exposes a
   m.registry.resetMetrics();
   assert.match(await m.registry.getSingleMetricAsString('vexil_http_request_duration_seconds'), /_count\{route="\/flags"\} 0/);
 });
+
+test('a worker label (VEXIL_WORKERS) is on every sample, the route histogram included', async () => {
+  const m = createMetrics({ labels: { worker: '3' } });
+  m.pending(m.flagEvaluations.labels({ outcome: 'enabled' })).inc(2);
+  m.httpDuration.series('/flags').observe(0.0007);
+  m.snapshotsCached.set(4);
+  const samples = (await m.registry.metrics()).split('\n').filter((l) => l !== '' && !l.startsWith('#'));
+  assert.ok(samples.length > 0);
+  for (const sample of samples) assert.match(sample, /worker="3"/, sample);
+});

@@ -23,6 +23,8 @@ export interface ReadinessBody {
   checks: { database: { ok: boolean; latencyMs: number; error: string | null } };
   /** Projects whose flags this node serves from memory. */
   projectsLoaded: number;
+  /** The process that answered: with VEXIL_WORKERS > 1, one of the node's workers. */
+  pid: number;
 }
 
 /** Times one store ping, bounded by READINESS_TIMEOUT_MS. */
@@ -73,14 +75,14 @@ export function registerHealthRoutes(
   app.get('/_readiness', async (request, reply) => {
     // A draining node tells the load balancer to stop routing to it.
     if (deps.drain?.draining) {
-      const body: ReadinessBody = { status: 'shutting_down', checks: { database: { ok: true, latencyMs: 0, error: null } }, projectsLoaded: deps.snapshots.loadedProjects };
+      const body: ReadinessBody = { status: 'shutting_down', checks: { database: { ok: true, latencyMs: 0, error: null } }, projectsLoaded: deps.snapshots.loadedProjects, pid: process.pid };
       return reply.code(503).header('connection', 'close').send(body);
     }
     const { err, ...database } = await checkDatabase(deps.store);
     const projectsLoaded = deps.snapshots.loadedProjects;
     const status: ReadinessBody['status'] = database.ok ? 'ok' : projectsLoaded > 0 ? 'degraded' : 'unavailable';
     if (!database.ok) request.log.warn({ err }, 'readiness: database check failed');
-    const body: ReadinessBody = { status, checks: { database }, projectsLoaded };
+    const body: ReadinessBody = { status, checks: { database }, projectsLoaded, pid: process.pid };
     return reply.code(status === 'unavailable' ? 503 : 200).send(body);
   });
 }

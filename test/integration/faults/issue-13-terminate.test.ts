@@ -38,7 +38,8 @@ interface Child {
 async function startServer(env: Record<string, string>): Promise<Child> {
   const proc = spawn(process.execPath, ENTRY ? [ENTRY] : ['--import', 'tsx', 'src/main.ts'], {
     // info: the address comes from the 'listening' line.
-    env: { ...process.env, ...env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' },
+    // One process: a crash must end the process the test watches, not be healed by a cluster primary.
+    env: { ...process.env, ...env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', VEXIL_WORKERS: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output: string[] = [];
