@@ -31,7 +31,10 @@
  * seconds per case, default 8; cases 1–3 run ROUNDS slices of a quarter of that each),
  * BENCH_PG_URL (default postgres://postgres@127.0.0.1:5432/test),
  * BENCH_CPU_PROF=dir (Vexil workers write V8 CPU profiles there on exit; read them with
- * `node dist/bench/http/profile-summary.js FILE`).
+ * `node dist/bench/http/profile-summary.js FILE`),
+ * BENCH_TAIL_DIR=dir with BENCH_VEXIL_NODE_FLAGS=--import=./dist/bench/http/tail-probe.js (latency
+ * over time in 100 ms windows, with GC pauses, event-loop delay and outbox waits; read them with
+ * `node dist/bench/http/tail-summary.js dir`).
  */
 import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -157,6 +160,9 @@ interface Measured extends WrkResult {
   rate?: number;
 }
 
+/** Wall-clock span of every measured run, written to RUN/timeline.json (bench/http/tail-summary.ts reads it). */
+const timeline: { name: string; startMs: number; endMs: number }[] = [];
+
 let scriptCounter = 0;
 /**
  * Writes a wrk script for `o`, runs a warm-up, then the measured run, reading the CPU time of
@@ -176,7 +182,9 @@ async function load(
   const serverPids = withChildren(target.server.child.pid!);
   const dbPids = target.database ? postgresBackends(target.database) : [];
   const cpu0 = [cpuSeconds(serverPids), cpuSeconds(dbPids)];
+  const startMs = Date.now();
   const r = await runWrk({ url: target.url, script, threads: WRK_THREADS, connections, durationS: timing.durationS });
+  timeline.push({ name, startMs, endMs: Date.now() });
   const perRequest = (i: number, pids: number[]) => ((cpuSeconds(pids) - cpu0[i]!) / Math.max(1, r.requests)) * 1e6;
   const m: Measured = { ...r, serverCpuUs: perRequest(0, serverPids), dbCpuUs: perRequest(1, dbPids) };
   say(`  ${name}: ${Math.round(r.rps)} req/s, p50 ${r.p50Ms.toFixed(2)} ms, p99 ${r.p99Ms.toFixed(2)} ms, p99.9 ${r.p999Ms.toFixed(2)} ms, ` +
@@ -549,6 +557,7 @@ async function main(): Promise<void> {
     row([`bulk import of ${STORED_PERSONS} persons (POST …/persons/bulk/)`, `${f(importS, 1)} s`]),
     row(['1-min load average during the run (min / mean / max)', `${f(result.load_avg_min)} / ${f(result.load_avg_mean)} / ${f(result.load_avg_max)}`]),
   ];
+  writeFileSync(join(process.env.BENCH_TAIL_DIR ?? RUN, 'timeline.json'), JSON.stringify(timeline));
   say(`done in ${elapsed()}${problems.length ? `; problems: ${problems.join('; ')}` : ''}`);
   process.stdout.write(`${lines.join('\n')}\n${JSON.stringify(result)}\n`);
 }
