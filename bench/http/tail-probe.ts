@@ -20,6 +20,8 @@ export interface TailWindow {
   requests: number;
   /** Server-side latency of the window's requests, µs, sorted ascending (kept whole: a few hundred per window). */
   latUs: number[];
+  /** Per request, unsorted: [latency µs, of which after writeHead µs] (the outbox and the write). */
+  split: [number, number][];
   /** Longest writeHead → end wait (outbox), µs. */
   outboxMaxUs: number;
   /** Sum of writeHead → end waits, µs. */
@@ -41,7 +43,7 @@ if (dir) {
     const t = epochMs - (epochMs % WINDOW_MS);
     let w = windows.get(t);
     if (w === undefined) {
-      w = { t, requests: 0, latUs: [], outboxMaxUs: 0, outboxSumUs: 0, eldMaxMs: 0, gcCount: 0, gcMs: 0, gcMaxMs: 0, gcMaxKind: '' };
+      w = { t, requests: 0, latUs: [], split: [], outboxMaxUs: 0, outboxSumUs: 0, eldMaxMs: 0, gcCount: 0, gcMs: 0, gcMaxMs: 0, gcMaxKind: '' };
       windows.set(t, w);
     }
     return w;
@@ -60,7 +62,9 @@ if (dir) {
         const now = performance.now();
         const w = windowAt(origin + now);
         w.requests++;
-        w.latUs.push(Math.round((now - res[START]!) * 1000));
+        const lat = Math.round((now - res[START]!) * 1000);
+        w.latUs.push(lat);
+        w.split.push([lat, res[HEAD] === undefined ? 0 : Math.round((now - res[HEAD]) * 1000)]);
       });
     }
     return (emit as (...a: unknown[]) => boolean).apply(this, [event, ...args]);
