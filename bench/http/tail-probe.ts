@@ -20,8 +20,8 @@ export interface TailWindow {
   requests: number;
   /** Server-side latency of the window's requests, µs, sorted ascending (kept whole: a few hundred per window). */
   latUs: number[];
-  /** Per request, unsorted: [latency µs, of which after writeHead µs] (the outbox and the write). */
-  split: [number, number][];
+  /** Per request, unsorted: [latency µs, of which after writeHead µs, of which after end µs (the write)]. */
+  split: [number, number, number][];
   /** Longest writeHead → end wait (outbox), µs. */
   outboxMaxUs: number;
   /** Sum of writeHead → end waits, µs. */
@@ -51,7 +51,8 @@ if (dir) {
   const origin = performance.timeOrigin;
   const START = Symbol('tailStart');
   const HEAD = Symbol('tailHead');
-  type Tagged = http.ServerResponse & { [START]?: number; [HEAD]?: number };
+  const END = Symbol('tailEnd');
+  type Tagged = http.ServerResponse & { [START]?: number; [HEAD]?: number; [END]?: number };
 
   const emit = http.Server.prototype.emit;
   http.Server.prototype.emit = function (this: http.Server, event: string | symbol, ...args: unknown[]) {
@@ -64,7 +65,8 @@ if (dir) {
         w.requests++;
         const lat = Math.round((now - res[START]!) * 1000);
         w.latUs.push(lat);
-        w.split.push([lat, res[HEAD] === undefined ? 0 : Math.round((now - res[HEAD]) * 1000)]);
+        const since = (t: number | undefined) => (t === undefined ? 0 : Math.round((now - t) * 1000));
+        w.split.push([lat, since(res[HEAD]), since(res[END])]);
       });
     }
     return (emit as (...a: unknown[]) => boolean).apply(this, [event, ...args]);
@@ -77,6 +79,7 @@ if (dir) {
   const end = http.ServerResponse.prototype.end;
   http.ServerResponse.prototype.end = function (this: Tagged, ...args: unknown[]) {
     const head = this[HEAD];
+    this[END] = performance.now();
     if (head !== undefined) {
       const waitUs = (performance.now() - head) * 1000;
       const w = windowAt(origin + performance.now());

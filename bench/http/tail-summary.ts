@@ -58,12 +58,15 @@ for (const slice of timeline.filter((s) => s.name.startsWith(prefix))) {
     if (!gc && !delay && !outbox) none += n;
   }
   // Per request: how much of each slow request's time came after its answer was computed.
-  const after = inSlice.flatMap((w) => w.split.filter(([lat]) => lat >= p99).map(([lat, post]) => post / Math.max(1, lat))).sort((a, b) => a - b);
+  const slowSplit = inSlice.flatMap((w) => w.split.filter(([lat]) => lat >= p99));
+  const after = slowSplit.map(([lat, post]) => post / Math.max(1, lat)).sort((a, b) => a - b);
+  const writing = slowSplit.map(([lat, , write]) => write / Math.max(1, lat)).sort((a, b) => a - b);
   const share = (x: number) => `${((100 * x) / Math.max(1, slow)).toFixed(0)} %`;
   const gcAll = inSlice.reduce((a, w) => a + w.gcMs, 0);
   const spanS = (slice.endMs - slice.startMs) / 1000;
   console.log(`slowest 1 % (${slow} requests ≥ ${ms(p99)} ms) finished in windows with: a GC pause ≥ 1 ms ${share(withGc)}, ` +
     `event-loop delay ≥ 5 ms ${share(withDelay)}, an outbox wait ≥ p99/2 ${share(withOutbox)}, none of these ${share(none)}; ` +
     `GC took ${gcAll.toFixed(0)} ms over ${spanS.toFixed(0)} s × ${workers.length} worker(s); ` +
-    `share of a slow request's time after writeHead (outbox + write): median ${(100 * pct(after, 50)).toFixed(0)} %, p10 ${(100 * pct(after, 10)).toFixed(0)} %, p90 ${(100 * pct(after, 90)).toFixed(0)} %`);
+    `share of a slow request's time after writeHead (outbox + write): median ${(100 * pct(after, 50)).toFixed(0)} %, p10 ${(100 * pct(after, 10)).toFixed(0)} %, p90 ${(100 * pct(after, 90)).toFixed(0)} %; ` +
+    `of it after end (the write, end → finish): median ${(100 * pct(writing, 50)).toFixed(0)} %`);
 }
