@@ -49,13 +49,20 @@ function queryObject(url: string, q: number): Record<string, string> {
  * together right after the batch (setImmediate runs after the poll phase). On loopback and on a
  * busy client, each write that finds the reader asleep pays for waking it (BENCHMARKS.md, HTTP:
  * `sock_def_readable` was 13 % of a request's CPU); written back to back, the reader wakes once
- * and finds the rest of the batch waiting. A response waits at most for the computation of the
- * other requests that arrived with it.
+ * and finds the rest of the batch waiting.
+ *
+ * At most OUTBOX_MAX_BATCH responses wait: after a stall (a GC pause, the process descheduled),
+ * one poll batch holds hundreds of requests, and an unbounded outbox held the first answers until
+ * the last was computed. That wait was the whole tail at 70 % load (BENCHMARKS.md, "Latency,
+ * measured fairly": the slowest 1 % all sat in the outbox for over half their time).
  */
+const OUTBOX_MAX_BATCH = 16;
+
 class Outbox {
   private responses: ServerResponse[] = [];
   private bodies: Buffer[] = [];
-  private readonly flush = () => {
+  private scheduled = false;
+  private readonly write = () => {
     const { responses, bodies } = this;
     this.responses = [];
     this.bodies = [];
@@ -69,10 +76,19 @@ class Outbox {
       }
     }
   };
+  private readonly afterBatch = () => {
+    this.scheduled = false;
+    this.write();
+  };
 
   add(res: ServerResponse, body: Buffer): void {
-    if (this.responses.push(res) === 1) setImmediate(this.flush);
+    this.responses.push(res);
     this.bodies.push(body);
+    if (this.responses.length >= OUTBOX_MAX_BATCH) this.write();
+    else if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(this.afterBatch);
+    }
   }
 }
 
