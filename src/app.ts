@@ -8,7 +8,10 @@ import { registerAdminRoutes } from './admin/routes.ts';
 import { adminKeyLimiter } from './admin/key-rate-limit.ts';
 import { bootstrapStore, type BootstrapResult } from './bootstrap.ts';
 import type { ChangeBus, PersonsChanged } from './cache/change-bus.ts';
+import { FallbackChangeBus } from './cache/fallback-change-bus.ts';
 import { MemoryChangeBus } from './cache/memory/memory-change-bus.ts';
+import { PgNotifyChangeBus } from './cache/postgres/pg-notify-change-bus.ts';
+import { RedisDefinitionsMirror } from './cache/redis/redis-definitions-mirror.ts';
 import { RedisChangeBus } from './cache/redis/redis-change-bus.ts';
 import { PersonCache } from './cache/person-cache.ts';
 import { SnapshotCache } from './cache/snapshot-cache.ts';
@@ -81,14 +84,14 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       print: options.print ?? ((text) => process.stdout.write(`${text}\n`)),
     });
     const ownsBus = options.bus === undefined;
-    const bus =
-      options.bus ??
-      (config.redisUrl ? await RedisChangeBus.open({ url: config.redisUrl, log, channel: options.redisChannel }) : new MemoryChangeBus());
+    const bus = options.bus ?? (await openChangeBus(config, log, options.redisChannel));
+    const mirror = options.bus === undefined && config.redisUrl ? new RedisDefinitionsMirror({ url: config.redisUrl, prefix: options.redisChannel ?? config.redisPrefix, log }) : null;
     const metrics = createMetrics({ defaultMetrics: options.defaultMetrics ?? true });
     const snapshots = new SnapshotCache({
       store,
       bus,
       log,
+      mirror: mirror ?? undefined,
       pollIntervalMs: config.snapshotPollSeconds * 1000,
       onRebuild: (result, cached) => {
         metrics.snapshotRebuilds.inc({ result });
@@ -165,6 +168,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         unsubscribePersons?.();
         snapshots.stop();
         if (ownsBus) await bus.close();
+        await mirror?.close();
         if (ownsStore) await store.close();
       },
     };
@@ -172,6 +176,20 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     if (ownsStore) await store.close().catch(() => undefined);
     throw err;
   }
+}
+
+/**
+ * The change bus the config calls for: Redis with PostgreSQL NOTIFY behind it (both URLs),
+ * NOTIFY alone (PostgreSQL, no Redis), Redis alone (embedded database), else in-process.
+ */
+async function openChangeBus(config: Config, log: Logger, channel: string | undefined): Promise<ChangeBus> {
+  const prefix = channel ?? config.redisPrefix;
+  const redis = config.redisUrl ? await RedisChangeBus.open({ url: config.redisUrl, log, channel: channel ?? `${prefix}:definitions` }) : null;
+  const pg = config.databaseUrl
+    ? await PgNotifyChangeBus.open({ url: config.databaseUrl, log, channel: `${prefix.toLowerCase().replace(/[^a-z0-9_]/g, '_').replace(/^(?=[0-9])/, '_')}_definitions`.slice(0, 63) })
+    : null;
+  if (redis && pg) return new FallbackChangeBus(redis, pg);
+  return redis ?? pg ?? new MemoryChangeBus();
 }
 
 /** Drops the cached lookups a person notice names. */
