@@ -41,6 +41,13 @@ export interface AppOptions {
   now?: () => number;
   /** Include process metrics (CPU, heap) in /metrics. Default true. */
   defaultMetrics?: boolean;
+  /**
+   * PostgreSQL is unreachable at start (the caller's start-up retries ran out): skip migrating and
+   * bootstrapping, and serve flags read-only from the Redis definitions mirror until the database
+   * answers (readiness: `degraded`, `definitionsMirror: true`). Needs REDIS_URL. The start-up
+   * retry loop in main.ts decides when to call this.
+   */
+  startDegraded?: boolean;
   /** Folder of the built admin UI; null = no UI. Default: this checkout's `web/dist`. */
   webDir?: string | null;
 }
@@ -74,15 +81,20 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       onConnectionError: (err) => log.warn({ err }, 'database connection lost'),
     }));
   try {
-    if (ownsStore) {
+    const degraded = options.startDegraded === true;
+    if (degraded && !config.redisUrl) throw new Error('a degraded start (database unreachable) needs REDIS_URL: the definitions mirror is what it serves');
+    if (ownsStore && !degraded) {
       await store.migrate();
       log.info({ backend: config.databaseUrl ? 'postgres' : 'embedded' }, 'store migrated');
     }
-    const bootstrap = await bootstrapStore(store, {
-      bootstrapKey: config.bootstrapKey,
-      log,
-      print: options.print ?? ((text) => process.stdout.write(`${text}\n`)),
-    });
+    if (degraded) log.warn('database unreachable at start: serving flags read-only from the Redis definitions mirror (degraded mode)');
+    const bootstrap = degraded
+      ? { project: null, personalApiKey: null }
+      : await bootstrapStore(store, {
+          bootstrapKey: config.bootstrapKey,
+          log,
+          print: options.print ?? ((text) => process.stdout.write(`${text}\n`)),
+        });
     const ownsBus = options.bus === undefined;
     const bus = options.bus ?? (await openChangeBus(config, log, options.redisChannel));
     const mirror = options.bus === undefined && config.redisUrl ? new RedisDefinitionsMirror({ url: config.redisUrl, prefix: options.redisChannel ?? config.redisPrefix, log }) : null;

@@ -129,6 +129,11 @@ export class SnapshotCache {
     return this.#byId.size;
   }
 
+  /** Whether projects can be loaded without the store (a definitions mirror is configured). */
+  get hasMirror(): boolean {
+    return this.#opts.mirror !== undefined;
+  }
+
   /** The cached entry for a project token, without I/O; undefined when not cached. */
   peekToken(token: string): ProjectEntry | undefined {
     const id = this.#idByToken.get(token);

@@ -35,6 +35,8 @@ export class RedisDefinitionsMirror implements DefinitionsMirror {
   readonly #prefix: string;
   readonly #log: Logger;
   #warned = false;
+  /** Resolves true once the first connection is ready, false after the connect deadline. */
+  readonly #firstReady: Promise<boolean>;
 
   constructor(options: RedisDefinitionsMirrorOptions) {
     this.#prefix = options.prefix ?? 'vexil';
@@ -49,6 +51,25 @@ export class RedisDefinitionsMirror implements DefinitionsMirror {
     this.#redis.on('ready', () => {
       this.#warned = false;
     });
+    // The first connection may take longer than one command (TLS, a busy server).
+    const deadlineMs = 3000;
+    this.#firstReady = new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), deadlineMs);
+      timer.unref();
+      this.#redis.once('ready', () => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+  }
+
+  /**
+   * Whether to ask Redis now: yes when connected; right after start, once the first connection
+   * is up (bounded); never while it is down, so a Redis outage adds no wait to a rebuild.
+   */
+  async #usable(): Promise<boolean> {
+    if (this.#redis.status === 'ready') return true;
+    return (await this.#firstReady) && (this.#redis.status as string) === 'ready';
   }
 
   #warn(err: unknown): void {
@@ -59,6 +80,7 @@ export class RedisDefinitionsMirror implements DefinitionsMirror {
 
   async put(definitions: ProjectDefinitionsRow): Promise<void> {
     const { id, revision, apiToken } = definitions.project;
+    if (!(await this.#usable())) return;
     try {
       await this.#redis.eval(
         PUT_IF_NEWER,
@@ -76,6 +98,7 @@ export class RedisDefinitionsMirror implements DefinitionsMirror {
   }
 
   async get(projectId: number): Promise<ProjectDefinitionsRow | null> {
+    if (!(await this.#usable())) return null;
     try {
       return parseDefinitions(await this.#redis.get(`${this.#prefix}:defs:${projectId}`));
     } catch (err) {
@@ -85,6 +108,7 @@ export class RedisDefinitionsMirror implements DefinitionsMirror {
   }
 
   async getByToken(token: string): Promise<ProjectDefinitionsRow | null> {
+    if (!(await this.#usable())) return null;
     try {
       const id = Number(await this.#redis.get(`${this.#prefix}:token:${token}`));
       if (!Number.isSafeInteger(id) || id <= 0) return null;

@@ -21,6 +21,8 @@ export interface ReadinessBody {
   checks: { database: { ok: boolean; latencyMs: number; error: string | null } };
   /** Projects whose flags this node serves from memory. */
   projectsLoaded: number;
+  /** Whether projects not in memory can still be loaded from the Redis definitions mirror. */
+  definitionsMirror: boolean;
 }
 
 /** Times one store ping, bounded by READINESS_TIMEOUT_MS. */
@@ -51,7 +53,7 @@ async function checkDatabase(store: Store): Promise<ReadinessBody['checks']['dat
  */
 export function registerHealthRoutes(
   app: FastifyInstance,
-  deps: { store: Store; snapshots: { readonly loadedProjects: number }; sendUi?: ((reply: FastifyReply) => unknown) | null },
+  deps: { store: Store; snapshots: { readonly loadedProjects: number; readonly hasMirror?: boolean }; sendUi?: ((reply: FastifyReply) => unknown) | null },
 ): void {
   const sendUi = deps.sendUi ?? null;
   app.get('/', async (request, reply) => {
@@ -65,9 +67,11 @@ export function registerHealthRoutes(
   app.get('/_readiness', async (request, reply) => {
     const { err, ...database } = await checkDatabase(deps.store);
     const projectsLoaded = deps.snapshots.loadedProjects;
-    const status: ReadinessBody['status'] = database.ok ? 'ok' : projectsLoaded > 0 ? 'degraded' : 'unavailable';
+    const definitionsMirror = deps.snapshots.hasMirror === true;
+    // With the mirror, projects not yet in memory are still served (read-only, degraded).
+    const status: ReadinessBody['status'] = database.ok ? 'ok' : projectsLoaded > 0 || definitionsMirror ? 'degraded' : 'unavailable';
     if (!database.ok) request.log.warn({ err }, 'readiness: database check failed');
-    const body: ReadinessBody = { status, checks: { database }, projectsLoaded };
+    const body: ReadinessBody = { status, checks: { database }, projectsLoaded, definitionsMirror };
     return reply.code(status === 'unavailable' ? 503 : 200).send(body);
   });
 }

@@ -48,11 +48,13 @@ describe('issue 15: propagation and faults across two nodes', () => {
   let projectId = 0;
   let flagId = 0;
   const figures: Record<string, number> = {};
+  let channel = '';
 
   const inject = (app: App, method: 'GET' | 'POST' | 'PATCH', url: string, body?: unknown) =>
     app.server.inject({ method, url, headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, payload: body === undefined ? undefined : JSON.stringify(body) });
   const flags = async (app: App, apiToken: string, distinctId = 'someone') => {
     const res = await app.server.inject({ method: 'POST', url: '/flags?v=2', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ token: apiToken, distinct_id: distinctId }) });
+    if (res.statusCode !== 200) return { status: res.statusCode, body: { errorsWhileComputingFlags: true, flags: {} as Record<string, { enabled: boolean; failed?: boolean }>, text: res.body } };
     return { status: res.statusCode, body: JSON.parse(res.body) as { errorsWhileComputingFlags: boolean; flags: Record<string, { enabled: boolean; failed?: boolean }> } };
   };
   /** Flips the flag through node A (an inactive flag is left out of /flags: absent = off) and waits until node B answers the new value. */
@@ -71,7 +73,7 @@ describe('issue 15: propagation and faults across two nodes', () => {
     redisProxy = await startTcpProxy({ host: redisTarget.hostname, port: Number(redisTarget.port || 6379) });
     storeB = await openStore({ databaseUrl: proxiedUrl(TEST_DATABASE_URL, pgProxy.port), dataDir: '', schema: direct.options.schema, poolSize: 4, timeoutMs: 1500, connectTimeoutMs: 1000 });
     // Own Redis keys and channel, and a poll far too slow to be what makes a test pass.
-    const channel = `vexil_t15_${randomUUID().replace(/-/g, '')}`;
+    channel = `vexil_t15_${randomUUID().replace(/-/g, '')}`;
     const env = { LOG_LEVEL: 'silent', VEXIL_SNAPSHOT_POLL_SECONDS: '3600', VEXIL_PERSON_CACHE_SIZE: '0', REDIS_URL: proxiedUrl(REDIS_URL, redisProxy.port) };
     a = await createApp(loadConfig({ ...env, DATABASE_URL: TEST_DATABASE_URL }), { store: direct.store, log: silent, print: () => undefined, defaultMetrics: false, redisChannel: channel });
     b = await createApp(loadConfig({ ...env, DATABASE_URL: proxiedUrl(TEST_DATABASE_URL, pgProxy.port) }), { store: storeB, log: silent, print: () => undefined, defaultMetrics: false, redisChannel: channel });
@@ -139,6 +141,30 @@ describe('issue 15: propagation and faults across two nodes', () => {
     }
     // And the project it already served.
     assert.equal((await flags(b, token)).status, 200);
+    // A node started while PostgreSQL is unreachable serves from the mirror, read-only, and says so.
+    const c = await createApp(loadConfig({ LOG_LEVEL: 'silent', VEXIL_SNAPSHOT_POLL_SECONDS: '3600', VEXIL_PERSON_CACHE_SIZE: '0', REDIS_URL: proxiedUrl(REDIS_URL, redisProxy.port) }), {
+      store: storeB,
+      log: silent,
+      print: () => undefined,
+      defaultMetrics: false,
+      redisChannel: channel,
+      startDegraded: true,
+    });
+    try {
+      const r = await flags(c, p2.api_token);
+      assert.equal(r.status, 200, JSON.stringify(r));
+      assert.equal(r.body.flags.everyone?.enabled, true);
+      const ready = await c.server.inject({ method: 'GET', url: '/_readiness' });
+      assert.equal(ready.statusCode, 200, ready.body);
+      const body = JSON.parse(ready.body) as { status: string; definitionsMirror: boolean; checks: { database: { ok: boolean } } };
+      assert.equal(body.status, 'degraded');
+      assert.equal(body.definitionsMirror, true);
+      assert.equal(body.checks.database.ok, false);
+      const write = await inject(c, 'PATCH', `/api/projects/${projectId}/feature_flags/${flagId}/`, { name: 'during outage' });
+      assert.equal(write.statusCode, 503, 'read-only: writes are refused while the database is away');
+    } finally {
+      await c.close();
+    }
     figures.unseenProjectAnsweredOf20 = answered;
     figures.unseenProjectNon200 = non200;
     assert.equal(answered, 20);
