@@ -5,7 +5,7 @@
  * Every write goes through the store (which bumps `version` and logs activity), then notifies.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { VexilError, isVexilError, staleFlagVersion } from '../errors.ts';
+import { VexilError, isVexilError } from '../errors.ts';
 import type { FlagFiltersDef } from '../engine/types.ts';
 import type { FlagRow, FlagWrite, ProjectDefinitionsRow, Store } from '../store/store.ts';
 import { projectRoutes } from './auth.ts';
@@ -195,8 +195,9 @@ export function registerFlagRoutes(app: FastifyInstance, deps: AdminDeps): void 
   const update = (method: 'PATCH' | 'PUT') => write(async (req, _reply, { project, actor }) => {
     const flag = await getFlagOr404(store, project.id, req);
     const body = parseWith(method === 'PUT' ? flagCreateSchema : flagPatchSchema, requireObject(req.body));
-    // Early answer for the common case; the store re-checks under the row lock (racing nodes).
-    if (body.version !== undefined && body.version !== flag.version) throw staleFlagVersion();
+    if (body.version !== undefined && body.version !== flag.version) {
+      throw new VexilError('VXL_CONFLICT', { message: 'The feature flag was updated by another user since you started editing it. Please refresh and try again.' });
+    }
     if (body.key !== undefined) await validateKey(store, project.id, body.key, flag.id);
     if (body.deleted === false && flag.deleted && body.key === undefined) await validateKey(store, project.id, flag.key, flag.id);
     const defs = await definitionsOf(store, project.id);
@@ -208,7 +209,7 @@ export function registerFlagRoutes(app: FastifyInstance, deps: AdminDeps): void 
     validateExtras(body, flag.tags);
     checkTransitions(flag, body, filters, defs);
     const stored = filtersToStore({ isRemoteConfiguration: body.is_remote_configuration, hasEncryptedPayloads: body.has_encrypted_payloads, filters }, flag, cipher);
-    const row = await keyAttr(store.updateFlag(project.id, flag.id, toWrite(body, stored), actor, body.version));
+    const row = await keyAttr(store.updateFlag(project.id, flag.id, toWrite(body, stored), actor));
     if (row === null) throw new VexilError('VXL_NOT_FOUND');
     await notifyChanged(deps, project.id, req);
     return respondFlag(deps, project.id, row, cipher);
