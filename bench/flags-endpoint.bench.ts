@@ -10,7 +10,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { hashSecret } from '../src/auth/keys.ts';
 import { openStore } from '../src/store/open-store.ts';
-import { buildFiftyFlagProject, generateUsers } from './fixtures/fifty-flag-project.ts';
+import { generateUsers, storeFiftyFlagProject } from './fixtures/fifty-flag-project.ts';
 import { buildBenchServer } from './fixtures/bench-server.ts';
 
 const WARMUP = 5_000;
@@ -26,17 +26,7 @@ async function main(): Promise<void> {
   await store.migrate();
   try {
     const project = await store.createProject({ name: 'bench', apiToken: 'phc_bench', secretTokenHash: hashSecret('phs_bench') });
-    const defs = buildFiftyFlagProject();
-    // Cohort ids in the fixture are fixed; the store assigns its own, so references are rewritten.
-    const cohortIds = new Map<number, number>();
-    for (const c of defs.cohorts) {
-      const row = await store.createCohort(project.id, { name: String(c.name ?? c.id), isStatic: c.is_static, filters: c.filters }, 'bench');
-      cohortIds.set(c.id, row.id);
-    }
-    for (const f of defs.flags) {
-      const filters = JSON.parse(JSON.stringify(f.filters), (k, v) => (k === 'value' && typeof v === 'number' && cohortIds.has(v) ? cohortIds.get(v) : v));
-      await store.createFlag(project.id, { key: f.key, name: f.name ?? f.key, active: f.active, filters }, 'bench');
-    }
+    await storeFiftyFlagProject(store, project.id);
 
     const { server, metrics } = await buildBenchServer(store);
     let samples = new Float64Array(MEASURE);

@@ -21,7 +21,7 @@ import { hashSecret } from '../src/auth/keys.ts';
 import { defaultGeoipDbPath, openGeoipDb } from '../src/geoip/geoip-db.ts';
 import { openStore } from '../src/store/open-store.ts';
 import type { Store } from '../src/store/store.ts';
-import { buildFiftyFlagProject, generateUsers } from './fixtures/fifty-flag-project.ts';
+import { generateUsers, storeFiftyFlagProject } from './fixtures/fifty-flag-project.ts';
 import { buildBenchServer } from './fixtures/bench-server.ts';
 
 const WARMUP = 3_000;
@@ -31,16 +31,7 @@ const IPS = 20_000;
 
 async function addFixture(store: Store, token: string, geoFlag: boolean): Promise<void> {
   const project = await store.createProject({ name: token, apiToken: token, secretTokenHash: hashSecret(`phs_${token}`) });
-  const defs = buildFiftyFlagProject();
-  const cohortIds = new Map<number, number>();
-  for (const c of defs.cohorts) {
-    const row = await store.createCohort(project.id, { name: String(c.name ?? c.id), isStatic: c.is_static, filters: c.filters }, 'bench');
-    cohortIds.set(c.id, row.id);
-  }
-  for (const f of defs.flags) {
-    const filters = JSON.parse(JSON.stringify(f.filters), (k, v) => (k === 'value' && typeof v === 'number' && cohortIds.has(v) ? cohortIds.get(v) : v));
-    await store.createFlag(project.id, { key: f.key, name: f.name ?? f.key, active: f.active, filters }, 'bench');
-  }
+  await storeFiftyFlagProject(store, project.id);
   if (geoFlag) {
     const filters = { groups: [{ properties: [{ key: '$geoip_country_code', type: 'person', operator: 'exact', value: ['GB', 'DE'] }], rollout_percentage: 100 }] };
     await store.createFlag(project.id, { key: 'geo-flag', name: 'geo-flag', active: true, filters: filters as never }, 'bench');
