@@ -21,7 +21,8 @@ const isoDate = z.iso.datetime({ offset: true });
 
 /** The writable fields (PostHog's serializer; `id`, `executed_at`, `timezone`… are read-only and ignored). */
 const fields = {
-  record_id: z.union([z.string().min(1).max(200), z.number().int().positive()]).transform(String),
+  // DRF's CharField takes a number too.
+  record_id: z.preprocess((v) => (typeof v === 'number' && Number.isSafeInteger(v) && v > 0 ? String(v) : v), z.string().min(1).max(200)),
   model_name: z.enum(['FeatureFlag']),
   payload: z.unknown(),
   scheduled_at: isoDate,
