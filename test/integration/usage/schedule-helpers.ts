@@ -1,12 +1,61 @@
 /**
  * @module test/integration/usage/schedule-helpers
- * What the scheduled-change tests share: make a flag, schedule a change, read what `/flags`
- * serves, and find the activity rows scheduled changes wrote.
+ * What the scheduled-change tests share: a node on a fresh store for a describe block, make a
+ * flag, schedule a change, read what `/flags` serves, and find the activity rows scheduled
+ * changes wrote.
  */
 import assert from 'node:assert/strict';
-import type { ClockedApp } from './clocked-app.ts';
+import { after, before } from 'node:test';
+import { openTestStore, type StoreKind, type TestStore } from '../../helpers/db.ts';
+import { startClockedApp, type ClockedApp, type TestClock } from './clocked-app.ts';
 
 export const iso = (ms: number) => new Date(ms).toISOString();
+
+/** A node of the enclosing describe block, on its own store, with the bootstrap project. */
+export interface TestNode {
+  readonly db: TestStore;
+  readonly node: ClockedApp;
+  readonly pid: number;
+  readonly token: string;
+  /** Closes the node and starts a new one on the same store. */
+  restart(): Promise<void>;
+}
+
+/** Registers before/after hooks that open a `kind` store and a node on `clock`, and close both. */
+export function clockedNode(kind: StoreKind, key: string, clock: TestClock): TestNode {
+  let db: TestStore | undefined;
+  let node: ClockedApp | undefined;
+  // The first start provisions the project; a restarted node finds it there.
+  let project: { id: number; apiToken: string } | undefined;
+  const ready = <T>(v: T | undefined): T => v ?? assert.fail('the node is not started');
+  before(async () => {
+    db = await openTestStore(kind);
+    node = await startClockedApp(db.store, clock, key);
+    project = node.app.bootstrap.project!;
+  });
+  after(async () => {
+    await node?.app.close();
+    await db?.cleanup();
+  });
+  return {
+    get db() {
+      return ready(db);
+    },
+    get node() {
+      return ready(node);
+    },
+    get pid() {
+      return ready(project).id;
+    },
+    get token() {
+      return ready(project).apiToken;
+    },
+    async restart() {
+      await ready(node).app.close();
+      node = await startClockedApp(ready(db).store, clock, key);
+    },
+  };
+}
 
 /** Creates a flag (100 % rollout unless `filters` is given) and returns its id. */
 export async function createFlag(node: ClockedApp, pid: number, key: string, filters: unknown = { groups: [{ properties: [], rollout_percentage: 100 }] }): Promise<number> {

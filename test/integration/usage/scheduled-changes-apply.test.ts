@@ -5,10 +5,9 @@
  * retried. And an interval change in a project with DST keeps its local time (passed-in clock).
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { openTestStore, type TestStore } from '../../helpers/db.ts';
-import { startClockedApp, TestClock, type ClockedApp } from './clocked-app.ts';
-import { createFlag, flagValue, iso, schedule, scheduledActivity, storedChange } from './schedule-helpers.ts';
+import { describe, test } from 'node:test';
+import { TestClock } from './clocked-app.ts';
+import { clockedNode, createFlag, flagValue, iso, schedule, scheduledActivity, storedChange } from './schedule-helpers.ts';
 
 const KEY = 'phx_schedule_apply_key_0123456789';
 const T0 = Date.UTC(2030, 2, 1, 12, 0, 0);
@@ -16,93 +15,79 @@ const T0 = Date.UTC(2030, 2, 1, 12, 0, 0);
 const dependsOn = (id: number) => ({ properties: [{ key: String(id), type: 'flag', operator: 'flag_evaluates_to', value: true }], rollout_percentage: 100 });
 
 describe('scheduled changes are validated when they run', () => {
-  let db: TestStore;
-  let node: ClockedApp;
   const clock = new TestClock(T0);
-  let pid = 0;
-  let token = '';
-
-  before(async () => {
-    db = await openTestStore('postgres');
-    node = await startClockedApp(db.store, clock, KEY);
-    pid = node.app.bootstrap.project!.id;
-    token = node.app.bootstrap.project!.apiToken;
-  });
-  after(async () => {
-    await node.app.close();
-    await db.cleanup();
-  });
+  const t = clockedNode('postgres', KEY, clock);
 
   /** Runs what is due now and returns the one outcome, checking it failed and stays closed. */
   async function runFailing(flagId: number): Promise<string> {
-    const outcomes = await node.app.scheduler.runDue();
+    const outcomes = await t.node.app.scheduler.runDue();
     assert.equal(outcomes.length, 1, JSON.stringify(outcomes));
     const { change, failure } = outcomes[0]!;
     assert.notEqual(failure, null);
-    assert.deepEqual(await node.app.scheduler.runDue(), [], 'not retried');
-    const stored = await storedChange(node, pid, change.id);
+    assert.deepEqual(await t.node.app.scheduler.runDue(), [], 'not retried');
+    const stored = await storedChange(t.node, t.pid, change.id);
     assert.equal(stored.failure_reason, failure);
     assert.notEqual(stored.executed_at, null);
-    assert.equal((await scheduledActivity(node, pid, flagId)).length, 0, 'the flag was not written');
+    assert.equal((await scheduledActivity(t.node, t.pid, flagId)).length, 0, 'the flag was not written');
     return failure!;
   }
 
   test('a dependency that became a cycle after scheduling fails the change', async () => {
-    const a = await createFlag(node, pid, 'cycle-a');
-    const b = await createFlag(node, pid, 'cycle-b');
-    await schedule(node, pid, { record_id: a, payload: { operation: 'add_release_condition', value: { groups: [dependsOn(b)] } }, scheduled_at: iso(clock.ms + 1000) });
+    const a = await createFlag(t.node, t.pid, 'cycle-a');
+    const b = await createFlag(t.node, t.pid, 'cycle-b');
+    await schedule(t.node, t.pid, { record_id: a, payload: { operation: 'add_release_condition', value: { groups: [dependsOn(b)] } }, scheduled_at: iso(clock.ms + 1000) });
     // Valid when scheduled; then b comes to depend on a.
-    const edit = await node.call('PATCH', `/api/projects/${pid}/feature_flags/${b}/`, { filters: { groups: [dependsOn(a)] } });
+    const edit = await t.node.call('PATCH', `/api/projects/${t.pid}/feature_flags/${b}/`, { filters: { groups: [dependsOn(a)] } });
     assert.equal(edit.status, 200, JSON.stringify(edit.body));
     clock.ms += 1000;
     assert.equal(await runFailing(a), 'Circular dependency detected: cycle-a → cycle-b → cycle-a (permanent error)');
-    const flag = (await node.call('GET', `/api/projects/${pid}/feature_flags/${a}/`)).body;
+    const flag = (await t.node.call('GET', `/api/projects/${t.pid}/feature_flags/${a}/`)).body;
     assert.equal(flag.filters.groups.length, 1);
   });
 
   test('a cohort deleted after scheduling, and a disabled dependency, fail the change', async () => {
-    const cohort = await node.call('POST', `/api/projects/${pid}/cohorts/`, { name: 'pros', filters: { properties: { type: 'AND', values: [{ type: 'person', key: 'plan', operator: 'exact', value: 'pro' }] } } });
+    const cohort = await t.node.call('POST', `/api/projects/${t.pid}/cohorts/`, { name: 'pros', filters: { properties: { type: 'AND', values: [{ type: 'person', key: 'plan', operator: 'exact', value: 'pro' }] } } });
     assert.equal(cohort.status, 201, JSON.stringify(cohort.body));
-    const flagId = await createFlag(node, pid, 'cohort-target');
-    await schedule(node, pid, {
+    const flagId = await createFlag(t.node, t.pid, 'cohort-target');
+    await schedule(t.node, t.pid, {
       record_id: flagId,
       payload: { operation: 'add_release_condition', value: { groups: [{ properties: [{ key: 'id', type: 'cohort', value: cohort.body.id }], rollout_percentage: 100 }] } },
       scheduled_at: iso(clock.ms + 1000),
     });
-    assert.equal((await node.call('PATCH', `/api/projects/${pid}/cohorts/${cohort.body.id}/`, { deleted: true })).status, 200);
+    assert.equal((await t.node.call('PATCH', `/api/projects/${t.pid}/cohorts/${cohort.body.id}/`, { deleted: true })).status, 200);
     clock.ms += 1000;
     assert.equal(await runFailing(flagId), `Cohort with id ${cohort.body.id} does not exist (permanent error)`);
 
-    const base = await createFlag(node, pid, 'dep-base');
-    const dependent = await createFlag(node, pid, 'dep-top', { groups: [dependsOn(base)] });
-    await schedule(node, pid, { record_id: base, payload: { operation: 'update_status', value: false }, scheduled_at: iso(clock.ms + 1000) });
+    const base = await createFlag(t.node, t.pid, 'dep-base');
+    const dependent = await createFlag(t.node, t.pid, 'dep-top', { groups: [dependsOn(base)] });
+    await schedule(t.node, t.pid, { record_id: base, payload: { operation: 'update_status', value: false }, scheduled_at: iso(clock.ms + 1000) });
     clock.ms += 1000;
     assert.equal(
       await runFailing(base),
       `Cannot disable this feature flag because other flags depend on it: dep-top (ID: ${dependent}). Please update or disable the dependent flags first. (permanent error)`,
     );
-    assert.equal(await flagValue(node, token, 'dep-base'), true);
+    assert.equal(await flagValue(t.node, t.token, 'dep-base'), true);
   });
 
   test('a daily 09:00 change in New York stays at 09:00 local across the March DST switch', async () => {
-    assert.equal((await node.call('PATCH', `/api/projects/${pid}/`, { timezone: 'America/New_York' })).status, 200);
-    const flagId = await createFlag(node, pid, 'morning-off');
+    assert.equal((await t.node.call('PATCH', `/api/projects/${t.pid}/`, { timezone: 'America/New_York' })).status, 200);
+    const flagId = await createFlag(t.node, t.pid, 'morning-off');
     // Friday 8 March 2030, 09:00 EST = 14:00 UTC; DST starts Sunday 10 March.
     const first = Date.UTC(2030, 2, 8, 14, 0, 0);
     clock.ms = first - 60_000;
-    const change = await schedule(node, pid, {
+    const change = await schedule(t.node, t.pid, {
       record_id: flagId, payload: { operation: 'update_status', value: false }, scheduled_at: iso(first), is_recurring: true, recurrence_interval: 'daily',
     });
     const runs: string[] = [];
     for (let i = 0; i < 4; i++) {
-      clock.ms = new Date((await storedChange(node, pid, change.id)).scheduled_at).getTime();
-      assert.equal((await node.call('PATCH', `/api/projects/${pid}/feature_flags/${flagId}/`, { active: true })).status, 200);
-      assert.equal((await node.app.scheduler.runDue()).length, 1);
-      assert.equal(await flagValue(node, token, 'morning-off'), false);
+      clock.ms = new Date((await storedChange(t.node, t.pid, change.id)).scheduled_at).getTime();
+      assert.equal((await t.node.call('PATCH', `/api/projects/${t.pid}/feature_flags/${flagId}/`, { active: true })).status, 200);
+      assert.equal((await t.node.app.scheduler.runDue()).length, 1);
+      assert.equal(await flagValue(t.node, t.token, 'morning-off'), false);
       runs.push(iso(clock.ms));
     }
     assert.deepEqual(runs, ['2030-03-08T14:00:00.000Z', '2030-03-09T14:00:00.000Z', '2030-03-10T13:00:00.000Z', '2030-03-11T13:00:00.000Z']);
-    assert.equal((await storedChange(node, pid, change.id)).scheduled_at, '2030-03-12T13:00:00.000Z');
-    assert.equal((await node.call('PATCH', `/api/projects/${pid}/`, { timezone: 'UTC' })).status, 200);
+    assert.equal((await storedChange(t.node, t.pid, change.id)).scheduled_at, '2030-03-12T13:00:00.000Z');
+    assert.equal((await t.node.call('PATCH', `/api/projects/${t.pid}/`, { timezone: 'UTC' })).status, 200);
   });
 });
