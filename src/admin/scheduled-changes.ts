@@ -33,7 +33,7 @@ const fields = {
 };
 
 /** POST and PUT: the first four are required, `is_recurring` defaults to false. */
-const fullSchema = z.object({
+export const scheduledChangeCreateSchema = z.object({
   ...fields,
   is_recurring: fields.is_recurring.optional().default(false),
   recurrence_interval: fields.recurrence_interval.optional(),
@@ -41,8 +41,8 @@ const fullSchema = z.object({
   end_date: fields.end_date.optional(),
 });
 /** PATCH: any subset. */
-const patchSchema = z.object(fields).partial();
-type ScheduleBody = z.output<typeof patchSchema>;
+export const scheduledChangePatchSchema = z.object(fields).partial();
+type ScheduleBody = z.output<typeof scheduledChangePatchSchema>;
 
 /** PostHog's ScheduledChangeSerializer fields (`created_by` reduced to what Vexil records). */
 export function serializeScheduledChange(c: ScheduledChangeRow): Record<string, unknown> {
@@ -158,7 +158,7 @@ export function registerScheduledChangeRoutes(app: FastifyInstance, deps: AdminD
 
   const create = write(async (req, reply, { project, actor }) => {
     const raw = requireObject(req.body);
-    const body = parseWith(fullSchema, raw);
+    const body = parseWith(scheduledChangeCreateSchema, raw);
     if (raw.payload === undefined) throw new VexilError('VXL_FIELD_REQUIRED', { attr: 'payload' });
     validateSchedule(body, null);
     const flagId = await targetFlagId(store, project, body.record_id);
@@ -185,7 +185,7 @@ export function registerScheduledChangeRoutes(app: FastifyInstance, deps: AdminD
     const current = await store.getScheduledChange(project.id, id);
     if (current === null) throw new VexilError('VXL_NOT_FOUND');
     const raw = requireObject(req.body);
-    const body: ScheduleBody = method === 'PUT' ? parseWith(fullSchema, raw) : parseWith(patchSchema, raw);
+    const body: ScheduleBody = method === 'PUT' ? parseWith(scheduledChangeCreateSchema, raw) : parseWith(scheduledChangePatchSchema, raw);
     if (method === 'PUT' && raw.payload === undefined) throw new VexilError('VXL_FIELD_REQUIRED', { attr: 'payload' });
     validateSchedule(body, current);
     await targetFlagId(store, project, current.recordId);
