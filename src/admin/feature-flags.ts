@@ -15,6 +15,7 @@ import { notifyChanged, type AdminDeps } from './deps.ts';
 import { dependentFlags } from './flag-dependencies.ts';
 import { prepareFlagUpdate, toWrite, validateExtras } from './flag-update.ts';
 import { flagCreateSchema, flagPatchSchema } from './flag-schema.ts';
+import { flagStatus } from './flag-status.ts';
 import { validateFlagFilters } from './flag-validation.ts';
 import { registerFlagUsageRoutes } from './flag-usage.ts';
 import { absoluteUrl, intParam, limitOffset, paginate } from './pagination.ts';
@@ -84,13 +85,20 @@ async function keyAttr<T>(write: Promise<T>): Promise<T> {
   }
 }
 
-/** `active` query parameter: "true" / "false". PostHog's "STALE" list filter is not implemented (each flag's `status` is). */
-function activeParam(req: FastifyRequest): boolean | undefined {
+/** `active` query parameter: "true", "false", or PostHog's "STALE" (flags whose `status` is stale). */
+function activeParam(req: FastifyRequest): boolean | 'STALE' | undefined {
   const raw = (req.query as Record<string, unknown>).active;
   if (raw === undefined || raw === '') return undefined;
+  if (raw === 'STALE') return raw;
   if (raw === 'true' || raw === 'false') return raw === 'true';
-  throw new VexilError('VXL_CHOICE_INVALID', { message: `"${String(raw)}" is not a valid choice (expected true or false; STALE is not supported).`, attr: 'active' });
+  throw new VexilError('VXL_CHOICE_INVALID', { message: `"${String(raw)}" is not a valid choice (expected true, false or STALE).`, attr: 'active' });
 }
+
+/**
+ * Most flags a `STALE` listing examines: staleness depends on usage counters, so the filter runs
+ * over the project's active flags in memory (PostHog's filter is SQL over its `last_called_at`).
+ */
+const STALE_SCAN_LIMIT = 100_000;
 
 /** Registers the feature-flag routes on an `/api`-prefixed instance. */
 export function registerFlagRoutes(app: FastifyInstance, deps: AdminDeps): void {
@@ -102,14 +110,19 @@ export function registerFlagRoutes(app: FastifyInstance, deps: AdminDeps): void 
     const { limit, offset } = limitOffset(req);
     const search = (req.query as Record<string, unknown>).search;
     if (typeof search === 'string' && search.includes('\u0000')) throw new VexilError('VXL_NULL_CHARACTERS', { attr: 'search' });
-    const { count, rows } = await store.listFlags(project.id, {
-      search: typeof search === 'string' && search !== '' ? search : undefined,
-      active: activeParam(req),
-      limit,
-      offset,
-    });
-    const names = await cohortNames(store, project.id, rows);
+    const active = activeParam(req);
+    const query = { search: typeof search === 'string' && search !== '' ? search : undefined };
+    let { count, rows } = active === 'STALE'
+      ? await store.listFlags(project.id, { ...query, active: true, limit: STALE_SCAN_LIMIT, offset: 0 })
+      : await store.listFlags(project.id, { ...query, active, limit, offset });
     const usage = await usageOf(deps, project.id, rows);
+    if (active === 'STALE') {
+      // The same computation as each flag's `status` field, so the filter and the field agree.
+      const stale = rows.filter((r) => flagStatus(r, usage(r).lastCalledAt, usage(r).now).status === 'stale');
+      count = stale.length;
+      rows = stale.slice(offset, offset + limit);
+    }
+    const names = await cohortNames(store, project.id, rows);
     return paginate(req, count, limit, offset, rows.map((r) => serializeFlag(plainFlag(r, cipher), names, usage(r))));
   });
 
