@@ -4,7 +4,8 @@
  * definitions arrive on `GET /flags/definitions/stream` (each event a full payload, compiled
  * once); while the stream is down the client polls `GET /flags/definitions` with `If-None-Match`
  * and retries the stream. What the definitions alone cannot decide (stored person properties,
- * static cohorts, experience continuity) is asked of `POST /flags`.
+ * static cohorts, experience continuity) is asked of `POST /flags`. Naive dates are read in the
+ * project's time zone, which the stream events and the `x-vexil-timezone` header carry.
  */
 import { buildPersonProperties, compileSnapshot, evaluateFlags, type FlagSnapshot, type FlagResult, type ProjectDefs, type Properties } from '../engine/index.ts';
 import { readEvents } from './sse-parse.ts';
