@@ -193,7 +193,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       onPersonsChanged: personsChanged,
       onAllPersonsChanged: (projectId) => personsNotice(projectId, { all: true }),
     });
-    const scheduler = new Scheduler({ store, now, onApplied: notifyDefinitionsChanged, log });
+    const scheduler = new Scheduler({ store, now, onApplied: notifyDefinitionsChanged, log, payloadCipher });
     if (options.backgroundTasks ?? true) {
       usage.start(config.usageFlushSeconds * 1000, (err) => log.error({ err }, 'flag usage flush failed'));
       scheduler.start(config.schedulerIntervalSeconds * 1000);

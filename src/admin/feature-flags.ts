@@ -7,13 +7,15 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { VexilError, isVexilError } from '../errors.ts';
 import type { FlagFiltersDef } from '../engine/types.ts';
-import type { FlagRow, FlagWrite, ProjectDefinitionsRow, Store } from '../store/store.ts';
+import type { FlagRow, ProjectDefinitionsRow, Store } from '../store/store.ts';
 import { projectRoutes } from './auth.ts';
 import { parseWith, requireObject } from './body.ts';
 import { flagCohortIds } from './cohort-graph.ts';
 import { notifyChanged, type AdminDeps } from './deps.ts';
-import { dependentFlags, describeFlags, disabledDependencies } from './flag-dependencies.ts';
-import { flagCreateSchema, flagPatchSchema, type FlagBody } from './flag-schema.ts';
+import { dependentFlags } from './flag-dependencies.ts';
+import { prepareFlagUpdate, toWrite, validateExtras } from './flag-update.ts';
+import { flagCreateSchema, flagPatchSchema } from './flag-schema.ts';
+import { flagStatus } from './flag-status.ts';
 import { validateFlagFilters } from './flag-validation.ts';
 import { registerFlagUsageRoutes } from './flag-usage.ts';
 import { absoluteUrl, intParam, limitOffset, paginate } from './pagination.ts';
@@ -73,34 +75,6 @@ async function validateKey(store: Store, projectId: number, key: string, selfId:
   if (!KEY_PATTERN.test(key)) throw new VexilError('VXL_FLAG_KEY_INVALID', { attr: 'key' });
 }
 
-/** The tags rule: evaluation tags must be a subset of the flag's tags. */
-function validateExtras(body: FlagBody, storedTags: readonly string[]): void {
-  const tags = new Set(body.tags ?? storedTags);
-  const invalid = [...new Set(body.evaluation_tags ?? [])].filter((t) => !tags.has(t)).sort();
-  if (invalid.length > 0) {
-    throw new VexilError('VXL_VALIDATION', { message: `Evaluation tags must be a subset of tags. Invalid evaluation tags: ${invalid.join(', ')}` });
-  }
-}
-
-/** Body fields → store write (undefined leaves a field as is). */
-function toWrite(body: FlagBody, filters: FlagFiltersDef | undefined): FlagWrite {
-  const dedupe = (xs: string[] | undefined) => (xs === undefined ? undefined : [...new Set(xs)]);
-  return {
-    key: body.key,
-    name: body.name,
-    filters,
-    active: body.active,
-    deleted: body.deleted,
-    ensureExperienceContinuity: body.ensure_experience_continuity === undefined ? undefined : (body.ensure_experience_continuity ?? false),
-    tags: dedupe(body.tags),
-    evaluationTags: dedupe(body.evaluation_tags),
-    evaluationRuntime: body.evaluation_runtime === undefined ? undefined : (body.evaluation_runtime ?? 'all'),
-    bucketingIdentifier: body.bucketing_identifier,
-    isRemoteConfiguration: body.is_remote_configuration,
-    hasEncryptedPayloads: body.has_encrypted_payloads,
-  };
-}
-
 /** The store reports a duplicate key (e.g. a concurrent create) as VXL_FLAG_KEY_EXISTS: give it attr "key". */
 async function keyAttr<T>(write: Promise<T>): Promise<T> {
   try {
@@ -111,36 +85,20 @@ async function keyAttr<T>(write: Promise<T>): Promise<T> {
   }
 }
 
-/** PostHog refuses to delete, disable or enable a flag when that would break a dependency. */
-function checkTransitions(flag: FlagRow, body: FlagBody, filters: FlagFiltersDef | undefined, defs: ProjectDefinitionsRow): void {
-  const fail = (message: string) => new VexilError('VXL_VALIDATION', { message });
-  if (body.deleted === true && !flag.deleted) {
-    const dependents = dependentFlags(flag.id, defs.flags);
-    if (dependents.length > 0) {
-      throw fail(`Cannot delete this feature flag because other flags depend on it: ${describeFlags(dependents)}. Please update or delete the dependent flags first.`);
-    }
-  }
-  if (body.active === false && flag.active) {
-    const dependents = dependentFlags(flag.id, defs.flags);
-    if (dependents.length > 0) {
-      throw fail(`Cannot disable this feature flag because other flags depend on it: ${describeFlags(dependents)}. Please update or disable the dependent flags first.`);
-    }
-  }
-  if (body.active === true && !flag.active) {
-    const disabled = disabledDependencies(filters ?? flag.filters, defs.flags);
-    if (disabled.length > 0) {
-      throw fail(`Cannot enable this feature flag because it depends on disabled flags: ${describeFlags(disabled)}. Please enable the dependency flags first.`);
-    }
-  }
-}
-
-/** `active` query parameter: "true" / "false". PostHog's "STALE" list filter is not implemented (each flag's `status` is). */
-function activeParam(req: FastifyRequest): boolean | undefined {
+/** `active` query parameter: "true", "false", or PostHog's "STALE" (flags whose `status` is stale). */
+function activeParam(req: FastifyRequest): boolean | 'STALE' | undefined {
   const raw = (req.query as Record<string, unknown>).active;
   if (raw === undefined || raw === '') return undefined;
+  if (raw === 'STALE') return raw;
   if (raw === 'true' || raw === 'false') return raw === 'true';
-  throw new VexilError('VXL_CHOICE_INVALID', { message: `"${String(raw)}" is not a valid choice (expected true or false; STALE is not supported).`, attr: 'active' });
+  throw new VexilError('VXL_CHOICE_INVALID', { message: `"${String(raw)}" is not a valid choice (expected true, false or STALE).`, attr: 'active' });
 }
+
+/**
+ * Most flags a `STALE` listing examines: staleness depends on usage counters, so the filter runs
+ * over the project's active flags in memory (PostHog's filter is SQL over its `last_called_at`).
+ */
+const STALE_SCAN_LIMIT = 100_000;
 
 /** Registers the feature-flag routes on an `/api`-prefixed instance. */
 export function registerFlagRoutes(app: FastifyInstance, deps: AdminDeps): void {
@@ -152,14 +110,19 @@ export function registerFlagRoutes(app: FastifyInstance, deps: AdminDeps): void 
     const { limit, offset } = limitOffset(req);
     const search = (req.query as Record<string, unknown>).search;
     if (typeof search === 'string' && search.includes('\u0000')) throw new VexilError('VXL_NULL_CHARACTERS', { attr: 'search' });
-    const { count, rows } = await store.listFlags(project.id, {
-      search: typeof search === 'string' && search !== '' ? search : undefined,
-      active: activeParam(req),
-      limit,
-      offset,
-    });
-    const names = await cohortNames(store, project.id, rows);
+    const active = activeParam(req);
+    const query = { search: typeof search === 'string' && search !== '' ? search : undefined };
+    let { count, rows } = active === 'STALE'
+      ? await store.listFlags(project.id, { ...query, active: true, limit: STALE_SCAN_LIMIT, offset: 0 })
+      : await store.listFlags(project.id, { ...query, active, limit, offset });
     const usage = await usageOf(deps, project.id, rows);
+    if (active === 'STALE') {
+      // The same computation as each flag's `status` field, so the filter and the field agree.
+      const stale = rows.filter((r) => flagStatus(r, usage(r).lastCalledAt, usage(r).now).status === 'stale');
+      count = stale.length;
+      rows = stale.slice(offset, offset + limit);
+    }
+    const names = await cohortNames(store, project.id, rows);
     return paginate(req, count, limit, offset, rows.map((r) => serializeFlag(plainFlag(r, cipher), names, usage(r))));
   });
 
@@ -201,15 +164,8 @@ export function registerFlagRoutes(app: FastifyInstance, deps: AdminDeps): void 
     if (body.key !== undefined) await validateKey(store, project.id, body.key, flag.id);
     if (body.deleted === false && flag.deleted && body.key === undefined) await validateKey(store, project.id, flag.key, flag.id);
     const defs = await definitionsOf(store, project.id);
-    let filters: FlagFiltersDef | undefined;
-    // PostHog ignores a PATCH whose `filters` has no `groups` (`validate_filters` returns the stored ones).
-    if (body.filters !== undefined && (method === 'PUT' || 'groups' in body.filters)) {
-      filters = validateFlagFilters(body.filters, { method, flag: { id: flag.id, key: flag.key }, definitions: defs });
-    }
-    validateExtras(body, flag.tags);
-    checkTransitions(flag, body, filters, defs);
-    const stored = filtersToStore({ isRemoteConfiguration: body.is_remote_configuration, hasEncryptedPayloads: body.has_encrypted_payloads, filters }, flag, cipher);
-    const row = await keyAttr(store.updateFlag(project.id, flag.id, toWrite(body, stored), actor));
+    const flagWrite = prepareFlagUpdate(flag, body, method, defs, cipher);
+    const row = await keyAttr(store.updateFlag(project.id, flag.id, flagWrite, actor));
     if (row === null) throw new VexilError('VXL_NOT_FOUND');
     await notifyChanged(deps, project.id, req);
     return respondFlag(deps, project.id, row, cipher);

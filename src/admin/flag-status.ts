@@ -1,7 +1,7 @@
 /**
  * @module admin/flag-status
  * A flag's status as PostHog computes it (`FeatureFlagStatusChecker`,
- * posthog/models/feature_flag/flag_status.py), and Vexil's usage-based staleness. Pure: the
+ * products/feature_flags/backend/flag_status.py), and Vexil's usage-based staleness. Pure: the
  * caller passes the usage it read and the clock.
  */
 import type { FlagFiltersDef } from '../engine/types.ts';
@@ -22,13 +22,18 @@ function groupFullyRolledOut(g: Group): boolean {
   return g.rollout_percentage === 100 && (!Array.isArray(g.properties) || g.properties.length === 0);
 }
 
-/** PostHog's `is_flag_fully_rolled_out`: the reason when the flag always answers the same, else null. */
+/**
+ * PostHog's `is_flag_fully_rolled_out`: the reason when the flag always answers the same, else
+ * null. A flag without variants is boolean (an empty variant list too); a boolean flag without
+ * release conditions is fully rolled out, as PostHog treats legacy `{}` and `{"groups": []}`.
+ */
 function fullyRolledOutReason(filters: FlagFiltersDef | null | undefined): string | null {
   const f = (filters ?? {}) as FlagFiltersDef & Record<string, unknown>;
   const groups = (Array.isArray(f.groups) ? f.groups : []) as Group[];
   const multivariate = f.multivariate as { variants?: Array<{ key?: unknown; rollout_percentage?: unknown }> } | null | undefined;
-  if (multivariate) {
-    const full = (multivariate.variants ?? []).find((v) => v.rollout_percentage === 100);
+  const variants = Array.isArray(multivariate?.variants) ? multivariate.variants : [];
+  if (variants.length > 0) {
+    const full = variants.find((v) => v.rollout_percentage === 100);
     let someGroupFull = false;
     let override: string | null = null;
     for (const g of groups) {
@@ -39,7 +44,7 @@ function fullyRolledOutReason(filters: FlagFiltersDef | null | undefined): strin
     if (someGroupFull && (override !== null || full !== undefined)) return `This flag will always use the variant "${override ?? String(full?.key ?? '')}"`;
     return null;
   }
-  if (Object.keys(f).length === 0 || groups.some(groupFullyRolledOut)) return 'This boolean flag will always evaluate to "true"';
+  if (groups.length === 0 || groups.some(groupFullyRolledOut)) return 'This boolean flag will always evaluate to "true"';
   return null;
 }
 

@@ -29,13 +29,16 @@ export function isParseableDate(value: unknown): boolean {
   return !Number.isNaN(Date.parse(value));
 }
 
+/** The stored definitions the rules read. */
+export type FlagDefinitions = Pick<ProjectDefinitionsRow, 'flags' | 'cohorts'>;
+
 /** What the rules need besides the filters. */
 export interface FlagValidationContext {
   method: 'POST' | 'PUT' | 'PATCH';
   /** The flag being written: id null on create. */
   flag: { id: number | null; key: string };
   /** The project's non-deleted flags and cohorts as stored. */
-  definitions: ProjectDefinitionsRow;
+  definitions: FlagDefinitions;
 }
 
 function validateProperty(prop: PropertyFilterInput, ctx: FlagValidationContext): void {

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { cohortCreateSchema, cohortPatchSchema } from './cohort-validation.ts';
 import { flagCreateSchema, flagPatchSchema } from './flag-schema.ts';
 import { personalKeySchema, projectCreateSchema, projectPatchSchema } from './projects.ts';
+import { scheduledChangeCreateSchema, scheduledChangePatchSchema } from './scheduled-changes.ts';
 
 /** One registered route: method and the fastify URL pattern. */
 export interface RouteRecord {
@@ -28,6 +29,9 @@ const BODIES: Readonly<Record<string, z.ZodType>> = {
   'POST /api/projects/{projectId}/cohorts/': cohortCreateSchema,
   'PUT /api/projects/{projectId}/cohorts/{cohortId}/': cohortPatchSchema,
   'PATCH /api/projects/{projectId}/cohorts/{cohortId}/': cohortPatchSchema,
+  'POST /api/projects/{projectId}/scheduled_changes/': scheduledChangeCreateSchema,
+  'PUT /api/projects/{projectId}/scheduled_changes/{changeId}/': scheduledChangeCreateSchema,
+  'PATCH /api/projects/{projectId}/scheduled_changes/{changeId}/': scheduledChangePatchSchema,
 };
 
 /** Path of the document itself. */

@@ -1,15 +1,16 @@
 /**
  * @module admin/scheduled-changes
- * PostHog's `/api/projects/:id/scheduled_changes/` (posthog/api/scheduled_change.py): list
- * (filters `model_name`, `record_id`), create, retrieve, delete. Vexil adds `cron_expression`
- * (5 fields, in the project's time zone) beside PostHog's `recurrence_interval`. The changes run
- * in each node's scheduler (schedule/scheduler.ts).
+ * PostHog's `/api/projects/:id/scheduled_changes/` (products/feature_flags/backend/api/
+ * scheduled_change.py, ScheduledChangeViewSet): list (filters `model_name`, `record_id`),
+ * create, retrieve, PATCH / PUT and delete, with its fields, rules and sentences. The changes
+ * run in each node's scheduler (schedule/scheduler.ts).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { VexilError } from '../errors.ts';
-import type { ScheduledChangeRow } from '../store/store.ts';
-import { RECURRENCE_INTERVALS, scheduledPayloadSchema, validateCron } from '../schedule/plan.ts';
+import type { ProjectRow, ScheduledChangePatch, ScheduledChangeRow, Store } from '../store/store.ts';
+import { scheduledPayloadSchema } from '../schedule/plan.ts';
+import { cronProblem, RECURRENCE_INTERVALS } from '../schedule/recurrence.ts';
 import { projectRoutes } from './auth.ts';
 import { parseWith, requireObject } from './body.ts';
 import type { AdminDeps } from './deps.ts';
@@ -18,18 +19,32 @@ import { addResource } from './router.ts';
 
 const isoDate = z.iso.datetime({ offset: true });
 
-const createSchema = z.object({
-  record_id: z.union([z.string().min(1).max(200), z.number().int().positive()]).transform(String),
-  model_name: z.literal('FeatureFlag'),
+/** The writable fields (PostHog's serializer; `id`, `executed_at`, `timezone`… are read-only and ignored). */
+const fields = {
+  // DRF's CharField takes a number too.
+  record_id: z.preprocess((v) => (typeof v === 'number' && Number.isSafeInteger(v) && v > 0 ? String(v) : v), z.string().min(1).max(200)),
+  model_name: z.enum(['FeatureFlag']),
   payload: z.unknown(),
   scheduled_at: isoDate,
-  is_recurring: z.boolean().optional().default(false),
-  recurrence_interval: z.enum(RECURRENCE_INTERVALS).nullable().optional(),
-  cron_expression: z.string().max(200).nullable().optional(),
-  end_date: isoDate.nullable().optional(),
-});
+  is_recurring: z.boolean(),
+  recurrence_interval: z.enum(RECURRENCE_INTERVALS).nullable(),
+  cron_expression: z.string().max(100).nullable(),
+  end_date: isoDate.nullable(),
+};
 
-/** PostHog's ScheduledChangeSerializer fields, plus `cron_expression`. */
+/** POST and PUT: the first four are required, `is_recurring` defaults to false. */
+export const scheduledChangeCreateSchema = z.object({
+  ...fields,
+  is_recurring: fields.is_recurring.optional().default(false),
+  recurrence_interval: fields.recurrence_interval.optional(),
+  cron_expression: fields.cron_expression.optional(),
+  end_date: fields.end_date.optional(),
+});
+/** PATCH: any subset. */
+export const scheduledChangePatchSchema = z.object(fields).partial();
+type ScheduleBody = z.output<typeof scheduledChangePatchSchema>;
+
+/** PostHog's ScheduledChangeSerializer fields (`created_by` reduced to what Vexil records). */
 export function serializeScheduledChange(c: ScheduledChangeRow): Record<string, unknown> {
   return {
     id: c.id,
@@ -40,15 +55,15 @@ export function serializeScheduledChange(c: ScheduledChangeRow): Record<string, 
     scheduled_at: c.scheduledAt.toISOString(),
     executed_at: c.executedAt?.toISOString() ?? null,
     failure_reason: c.failureReason,
-    failure_count: c.failureCount,
+    created_at: c.createdAt.toISOString(),
+    created_by: c.createdBy === null ? null : { first_name: c.createdBy, email: null },
+    updated_at: c.updatedAt.toISOString(),
     is_recurring: c.isRecurring,
     recurrence_interval: c.recurrenceInterval,
     cron_expression: c.cronExpression,
     last_executed_at: c.lastExecutedAt?.toISOString() ?? null,
     end_date: c.endDate?.toISOString() ?? null,
-    created_at: c.createdAt.toISOString(),
-    created_by: c.createdBy === null ? null : { first_name: c.createdBy, email: null },
-    updated_at: c.updatedAt.toISOString(),
+    timezone: c.timezone,
   };
 }
 
@@ -58,7 +73,75 @@ function idParam(req: FastifyRequest): number {
   return Number(raw);
 }
 
-const invalid = (message: string, attr: string) => new VexilError('VXL_VALIDATION', { message, attr });
+const invalid = (message: string, attr?: string) => new VexilError('VXL_VALIDATION', { message, attr });
+
+/**
+ * PostHog's `ScheduledChangeSerializer.validate`, in its order: on an edit the target cannot
+ * change and a completed one-time change is frozen; then the recurrence rules on the request's
+ * values merged over the stored ones. Vexil then checks the payload's shape (PostHog only finds
+ * a bad payload when the change runs).
+ */
+function validateSchedule(data: ScheduleBody, instance: ScheduledChangeRow | null): void {
+  if (instance !== null) {
+    if (data.record_id !== undefined && data.record_id !== instance.recordId) {
+      throw invalid('Cannot change the target record of an existing scheduled change.', 'record_id');
+    }
+    if (data.model_name !== undefined && data.model_name !== instance.modelName) {
+      throw invalid('Cannot change the model type of an existing scheduled change.', 'model_name');
+    }
+    // Recurring changes carry executed_at null while active; only a finished one-time change is frozen.
+    if (instance.executedAt !== null && !instance.isRecurring) throw invalid('Cannot modify a scheduled change that has already executed.');
+  }
+  const isRecurring = data.is_recurring ?? instance?.isRecurring ?? false;
+  const interval = data.recurrence_interval !== undefined ? data.recurrence_interval : (instance?.recurrenceInterval ?? null);
+  const cron = data.cron_expression !== undefined ? data.cron_expression : (instance?.cronExpression ?? null);
+  const payload = data.payload !== undefined ? data.payload : instance?.payload;
+  if (cron && interval) throw invalid('Cannot set both cron_expression and recurrence_interval. Use one or the other.', 'cron_expression');
+  if (cron) {
+    const problem = cronProblem(cron);
+    if (problem !== null) throw invalid(problem, 'cron_expression');
+  }
+  if (isRecurring) {
+    if (!interval && !cron) throw invalid('Either recurrence_interval or cron_expression is required when is_recurring is true.', 'recurrence_interval');
+    if ((payload as { operation?: unknown } | null)?.operation === 'add_release_condition') {
+      throw invalid('Recurring schedules are not supported for add_release_condition because it appends conditions on each run, creating duplicates.', 'payload');
+    }
+  }
+  // A new change that is not recurring carries no recurrence; an edit may keep it (a paused change).
+  if (instance === null && !isRecurring) {
+    if (interval) throw invalid('Cannot set recurrence_interval when is_recurring is false for new schedules.', 'recurrence_interval');
+    if (cron) throw invalid('Cannot set cron_expression when is_recurring is false for new schedules.', 'cron_expression');
+  }
+  const endDate = data.end_date !== undefined ? data.end_date : (instance?.endDate?.toISOString() ?? null);
+  const scheduledAt = data.scheduled_at ?? instance?.scheduledAt.toISOString();
+  if (endDate && scheduledAt && Date.parse(endDate) <= Date.parse(scheduledAt)) {
+    throw invalid('End date must be after the scheduled start date.', 'end_date');
+  }
+  if (data.payload !== undefined && !scheduledPayloadSchema.safeParse(data.payload).success) {
+    throw invalid('Invalid payload: expected {"operation": "update_status" | "add_release_condition" | "update_variants", "value": …}.', 'payload');
+  }
+}
+
+/** The flag a change targets, by PostHog's rule: an existing, non-deleted flag of the project, else "Feature flag not found". */
+async function targetFlagId(store: Store, project: ProjectRow, recordId: string): Promise<number> {
+  const flagId = /^\s*\d{1,9}\s*$/.test(recordId) ? Number(recordId) : 0;
+  const flag = flagId > 0 ? await store.getFlag(project.id, flagId) : null;
+  if (flag === null || flag.deleted) throw invalid('Feature flag not found');
+  return flag.id;
+}
+
+/** Request fields → stored fields (undefined leaves one as is). */
+function toPatch(data: ScheduleBody): ScheduledChangePatch {
+  const date = (v: string | null | undefined) => (v === undefined ? undefined : v === null ? null : new Date(v));
+  return {
+    payload: data.payload,
+    scheduledAt: data.scheduled_at === undefined ? undefined : new Date(data.scheduled_at),
+    isRecurring: data.is_recurring,
+    recurrenceInterval: data.recurrence_interval,
+    cronExpression: data.cron_expression,
+    endDate: date(data.end_date),
+  };
+}
 
 /** Registers the routes on an `/api`-prefixed instance. */
 export function registerScheduledChangeRoutes(app: FastifyInstance, deps: AdminDeps): void {
@@ -74,41 +157,44 @@ export function registerScheduledChangeRoutes(app: FastifyInstance, deps: AdminD
   });
 
   const create = write(async (req, reply, { project, actor }) => {
-    const body = parseWith(createSchema, requireObject(req.body));
-    const payload = scheduledPayloadSchema.safeParse(body.payload);
-    if (!payload.success) throw invalid('Invalid payload: expected {"operation": "update_status" | "add_release_condition" | "update_variants", "value": …}.', 'payload');
-    const flagId = /^\d{1,9}$/.test(body.record_id) ? Number(body.record_id) : 0;
-    const flag = flagId > 0 ? await store.getFlag(project.id, flagId) : null;
-    if (flag === null || flag.deleted) throw invalid(`FeatureFlag ${body.record_id} does not exist.`, 'record_id');
-    const scheduledAt = new Date(body.scheduled_at);
-    const endDate = body.end_date ? new Date(body.end_date) : null;
-    const cron = body.cron_expression?.trim() || null;
-    if (body.is_recurring) {
-      if (cron === null && !body.recurrence_interval) throw invalid('A recurring change needs recurrence_interval or cron_expression.', 'recurrence_interval');
-      if (cron !== null && body.recurrence_interval) throw invalid('Give recurrence_interval or cron_expression, not both.', 'cron_expression');
-      if (cron !== null) {
-        try {
-          validateCron(cron, project.timezone);
-        } catch (err) {
-          throw invalid(`Invalid cron_expression: ${(err as Error).message}`, 'cron_expression');
-        }
-      }
-      if (endDate !== null && endDate.getTime() <= scheduledAt.getTime()) throw invalid('end_date must be after scheduled_at.', 'end_date');
-    } else if (cron !== null || body.recurrence_interval || endDate !== null) {
-      throw invalid('recurrence_interval, cron_expression and end_date need is_recurring: true.', 'is_recurring');
-    }
+    const raw = requireObject(req.body);
+    const body = parseWith(scheduledChangeCreateSchema, raw);
+    if (raw.payload === undefined) throw new VexilError('VXL_FIELD_REQUIRED', { attr: 'payload' });
+    validateSchedule(body, null);
+    const flagId = await targetFlagId(store, project, body.record_id);
     const row = await store.createScheduledChange(project.id, {
-      recordId: body.record_id,
+      // PostHog stores the canonical id, so `record_id` filters match however it was written.
+      recordId: String(flagId),
       modelName: body.model_name,
-      payload: payload.data,
-      scheduledAt,
+      payload: body.payload,
+      scheduledAt: new Date(body.scheduled_at),
       isRecurring: body.is_recurring,
-      recurrenceInterval: body.is_recurring ? (body.recurrence_interval ?? null) : null,
-      cronExpression: cron,
-      endDate,
+      recurrenceInterval: body.recurrence_interval ?? null,
+      cronExpression: body.cron_expression || null,
+      endDate: body.end_date ? new Date(body.end_date) : null,
+      // Captured now: a later change of the project's zone does not move this change.
+      timezone: project.timezone,
       createdBy: actor,
     });
     reply.code(201);
+    return serializeScheduledChange(row);
+  });
+
+  const update = (method: 'PATCH' | 'PUT') => write(async (req, _reply, { project }) => {
+    const id = idParam(req);
+    const current = await store.getScheduledChange(project.id, id);
+    if (current === null) throw new VexilError('VXL_NOT_FOUND');
+    const raw = requireObject(req.body);
+    const body: ScheduleBody = method === 'PUT' ? parseWith(scheduledChangeCreateSchema, raw) : parseWith(scheduledChangePatchSchema, raw);
+    if (method === 'PUT' && raw.payload === undefined) throw new VexilError('VXL_FIELD_REQUIRED', { attr: 'payload' });
+    validateSchedule(body, current);
+    await targetFlagId(store, project, current.recordId);
+    // Checked again under the row lock: the scheduler may have run the change meanwhile.
+    const row = await store.updateScheduledChange(project.id, id, (locked) => {
+      validateSchedule(body, locked);
+      return toPatch({ ...body, cron_expression: body.cron_expression === '' ? null : body.cron_expression });
+    });
+    if (row === null) throw new VexilError('VXL_NOT_FOUND');
     return serializeScheduledChange(row);
   });
 
@@ -125,5 +211,5 @@ export function registerScheduledChangeRoutes(app: FastifyInstance, deps: AdminD
 
   const base = '/projects/:projectId/scheduled_changes/';
   addResource(app, base, { GET: list, POST: create }, notAllowed);
-  addResource(app, `${base}:changeId/`, { GET: retrieve, DELETE: remove }, notAllowed);
+  addResource(app, `${base}:changeId/`, { GET: retrieve, PATCH: update('PATCH'), PUT: update('PUT'), DELETE: remove }, notAllowed);
 }

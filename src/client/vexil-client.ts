@@ -4,7 +4,8 @@
  * definitions arrive on `GET /flags/definitions/stream` (each event a full payload, compiled
  * once); while the stream is down the client polls `GET /flags/definitions` with `If-None-Match`
  * and retries the stream. What the definitions alone cannot decide (stored person properties,
- * static cohorts, experience continuity) is asked of `POST /flags`.
+ * static cohorts, experience continuity) is asked of `POST /flags`. Naive dates are read in the
+ * project's time zone, which the stream events and the `x-vexil-timezone` header carry.
  */
 import { buildPersonProperties, compileSnapshot, evaluateFlags, type FlagSnapshot, type FlagResult, type ProjectDefs, type Properties } from '../engine/index.ts';
 import { readEvents } from './sse-parse.ts';
@@ -48,9 +49,17 @@ export interface ClientFlag {
 
 type DefinitionsPayload = { flags: ProjectDefs['flags']; group_type_mapping?: Record<string, string>; cohorts?: Record<string, unknown> };
 
-/** Engine input from the local-evaluation payload (flag dependencies by key, cohorts by id). */
-function toDefs(payload: DefinitionsPayload): ProjectDefs {
+/** Where Vexil names the project's time zone on `/flags/definitions` answers (the stream carries it in each event). */
+const TIMEZONE_HEADER = 'x-vexil-timezone';
+
+/**
+ * Engine input from the local-evaluation payload (flag dependencies by key, cohorts by id) and
+ * the project's time zone: naive dates in date filters and properties are read in it, as the
+ * server reads them, so local answers equal `/flags`.
+ */
+function toDefs(payload: DefinitionsPayload, timezone: string): ProjectDefs {
   return {
+    timezone,
     flags: payload.flags,
     cohorts: Object.entries(payload.cohorts ?? {}).map(([id, tree]) => ({ id: Number(id), is_static: false, filters: { properties: tree } })),
     groupTypeMapping: Object.fromEntries(Object.entries(payload.group_type_mapping ?? {}).map(([i, name]) => [Number(i), name])),
@@ -69,6 +78,8 @@ export class VexilClient {
   readonly #abort = new AbortController();
   readonly #listeners = new Set<() => void>();
   #snapshot: FlagSnapshot | null = null;
+  #payload: DefinitionsPayload | null = null;
+  #timezone = 'UTC';
   #etag: string | null = null;
   #revision: string | undefined;
   #streaming = false;
@@ -160,8 +171,10 @@ export class VexilClient {
     return { key, enabled: f.enabled, variant, value: f.enabled ? (variant ?? true) : false, payload: f.metadata?.payload, reason: f.reason?.code ?? 'unknown', source: 'remote' };
   }
 
-  #apply(payload: DefinitionsPayload, etag: string | null, revision: string | undefined): void {
-    this.#snapshot = compileSnapshot(toDefs(payload));
+  #apply(payload: DefinitionsPayload, etag: string | null, revision: string | undefined, timezone: string | null): void {
+    if (timezone) this.#timezone = timezone;
+    this.#snapshot = compileSnapshot(toDefs(payload, this.#timezone));
+    this.#payload = payload;
     this.#etag = etag;
     if (revision !== undefined) this.#revision = revision;
     this.#markReady();
@@ -198,8 +211,8 @@ export class VexilClient {
     onConnected();
     for await (const event of readEvents(res.body as unknown as AsyncIterable<Uint8Array>)) {
       if (event.event !== 'definitions') continue;
-      const message = JSON.parse(event.data) as { etag: string; definitions: DefinitionsPayload };
-      this.#apply(message.definitions, message.etag, event.id);
+      const message = JSON.parse(event.data) as { etag: string; timezone?: string; definitions: DefinitionsPayload };
+      this.#apply(message.definitions, message.etag, event.id, message.timezone ?? null);
     }
   }
 
@@ -207,12 +220,17 @@ export class VexilClient {
     const headers: Record<string, string> = { authorization: `Bearer ${this.#opts.definitionsKey}` };
     if (this.#etag) headers['if-none-match'] = `W/"${this.#etag}"`;
     const res = await fetch(`${this.#opts.host}/flags/definitions?token=${encodeURIComponent(this.#opts.projectToken)}`, { headers, signal: this.#abort.signal });
-    if (res.status === 304) return;
+    const timezone = res.headers.get(TIMEZONE_HEADER);
+    if (res.status === 304) {
+      // Same definitions; a new project time zone alone still changes how they evaluate.
+      if (timezone && timezone !== this.#timezone && this.#payload) this.#apply(this.#payload, this.#etag, undefined, timezone);
+      return;
+    }
     if (!res.ok) throw new Error(`definitions poll answered ${res.status}`);
     const etag = /"([^"]*)"/.exec(res.headers.get('etag') ?? '')?.[1] ?? null;
     // Polling gives no revision: the next stream connect must send the full payload.
     this.#revision = undefined;
-    this.#apply((await res.json()) as DefinitionsPayload, etag, undefined);
+    this.#apply((await res.json()) as DefinitionsPayload, etag, undefined, timezone);
   }
 }
 

@@ -1,19 +1,23 @@
 /**
  * @module schedule/plan
- * What a scheduled change does, as pure functions: the payload's flag write (PostHog's
- * `build_scheduled_change_serializer_data` and the dispatcher's apply-time checks) and the next
- * occurrence of a recurring change, by interval or by a 5-field cron in the project's time zone.
+ * What a scheduled change does, as pure functions: the flag write its payload makes (PostHog's
+ * `build_scheduled_change_serializer_data` and `scheduled_changes_dispatcher`), checked by the
+ * same rules as an admin edit (admin/flag-update.ts), and the next occurrence of a recurring
+ * change in its time zone (recurrence.ts).
  */
-import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
+import type { PayloadCipher } from '../auth/payload-cipher.ts';
+import { plainFlag } from '../admin/flag-payloads.ts';
+import type { FlagBody } from '../admin/flag-schema.ts';
+import { prepareFlagUpdate } from '../admin/flag-update.ts';
 import type { FlagFiltersDef } from '../engine/types.ts';
-import type { FlagRow, FlagWrite, ScheduledChangePlan, ScheduledChangeRow } from '../store/store.ts';
-
-/** PostHog's RecurrenceInterval choices. */
-export const RECURRENCE_INTERVALS = ['daily', 'weekly', 'monthly', 'yearly'] as const;
-export type RecurrenceInterval = (typeof RECURRENCE_INTERVALS)[number];
+import type { FlagRow, ScheduledChangePlan } from '../store/store.ts';
+import { nextOccurrence } from './recurrence.ts';
 
 /** The three operations PostHog's FeatureFlag dispatcher knows, with the value each takes. */
+export const OPERATIONS = ['update_status', 'add_release_condition', 'update_variants'] as const;
+
+/** A payload as the API accepts it: an operation and the value it takes. */
 export const scheduledPayloadSchema = z.discriminatedUnion('operation', [
   z.object({ operation: z.literal('update_status'), value: z.boolean() }),
   z.object({
@@ -30,55 +34,26 @@ export const scheduledPayloadSchema = z.discriminatedUnion('operation', [
 ]);
 export type ScheduledPayload = z.infer<typeof scheduledPayloadSchema>;
 
-/** Throws when `expression` is not a valid 5-field cron (the parser also takes 6, with seconds). */
-export function validateCron(expression: string, timezone: string): void {
-  if (expression.trim().split(/\s+/).length !== 5) throw new Error('cron_expression must have 5 fields (minute hour day-of-month month day-of-week)');
-  CronExpressionParser.parse(expression, { tz: timezone }).next();
-}
-
-/** First cron occurrence strictly after `after`, in `timezone`. */
-function nextCron(expression: string, timezone: string, after: Date): Date {
-  return CronExpressionParser.parse(expression, { currentDate: after, tz: timezone }).next().toDate();
-}
-
-/** `from` plus one interval, in calendar units of UTC. */
-function addInterval(from: Date, interval: RecurrenceInterval): Date {
-  const d = new Date(from.getTime());
-  if (interval === 'daily') d.setUTCDate(d.getUTCDate() + 1);
-  else if (interval === 'weekly') d.setUTCDate(d.getUTCDate() + 7);
-  else if (interval === 'monthly') d.setUTCMonth(d.getUTCMonth() + 1);
-  else d.setUTCFullYear(d.getUTCFullYear() + 1);
-  return d;
-}
+/** Python's repr of a set of strings, sorted so the sentence is stable. */
+const pySet = (keys: Iterable<string>) => `{${[...keys].sort().map((k) => `'${k}'`).join(', ')}}`;
 
 /**
- * When a recurring change runs next after running at `now`: the first occurrence after both its
- * scheduled time and `now` (occurrences missed while no node ran are skipped, not replayed);
- * null when it is not recurring or the next occurrence is past `end_date`.
+ * The flag fields a payload sets, from the flag's plaintext definition, with the apply-time
+ * checks PostHog's dispatcher makes before its serializer runs. Throws with PostHog's sentence.
  */
-export function nextOccurrence(change: ScheduledChangeRow, timezone: string, now: Date): Date | null {
-  if (!change.isRecurring) return null;
-  let next = change.scheduledAt;
-  // Bounded: a daily change missed for years is still a few thousand steps.
-  for (let i = 0; i < 100_000 && next.getTime() <= now.getTime(); i++) {
-    next = change.cronExpression
-      ? nextCron(change.cronExpression, timezone, next)
-      : addInterval(next, (change.recurrenceInterval ?? 'daily') as RecurrenceInterval);
-  }
-  if (next.getTime() <= now.getTime()) return null;
-  return change.endDate !== null && next.getTime() > change.endDate.getTime() ? null : next;
-}
-
-/** The flag write a payload makes, with the apply-time checks PostHog's dispatcher makes. Throws on a bad payload. */
-export function payloadWrite(flag: FlagRow, raw: unknown): FlagWrite {
+export function payloadBody(flag: FlagRow, raw: unknown): FlagBody {
   const parsed = scheduledPayloadSchema.safeParse(raw);
-  if (!parsed.success) throw new Error('Invalid payload');
+  if (!parsed.success) {
+    const p = raw as Record<string, unknown> | null;
+    const known = (OPERATIONS as readonly unknown[]).includes(p?.operation);
+    if (p !== null && typeof p === 'object' && 'operation' in p && 'value' in p && !known) throw new Error(`Unrecognized operation: ${String(p.operation)}`);
+    throw new Error('Invalid payload');
+  }
   const payload = parsed.data;
   if (payload.operation === 'update_status') return { active: payload.value };
-  const current = flag.filters as FlagFiltersDef & Record<string, unknown>;
+  const current = (flag.filters ?? {}) as FlagFiltersDef & Record<string, unknown>;
   if (payload.operation === 'add_release_condition') {
-    const groups = [...(current.groups ?? []), ...payload.value.groups] as FlagFiltersDef['groups'];
-    return { filters: { ...current, groups } };
+    return { filters: { ...current, groups: [...(current.groups ?? []), ...payload.value.groups] } };
   }
   const variants = payload.value.variants;
   const payloads = payload.value.payloads ?? {};
@@ -86,18 +61,25 @@ export function payloadWrite(flag: FlagRow, raw: unknown): FlagWrite {
     const total = variants.reduce((sum, v) => sum + v.rollout_percentage, 0);
     if (total !== 100) throw new Error(`Invalid variant rollout percentages: sum is ${total}, must be 100`);
   }
-  const keys = new Set(variants.map((v) => v.key));
-  const stray = Object.keys(payloads).filter((k) => !keys.has(k));
-  if (stray.length > 0 && keys.size > 0) throw new Error(`Payload keys ${stray.join(', ')} don't match variant keys ${[...keys].join(', ')}`);
+  const variantKeys = new Set(variants.map((v) => v.key));
+  const stray = Object.keys(payloads).filter((k) => !variantKeys.has(k));
+  if (stray.length > 0 && variantKeys.size > 0) throw new Error(`Payload keys ${pySet(stray)} don't match variant keys ${pySet(variantKeys)}`);
   const multivariate = { ...((current.multivariate as Record<string, unknown> | null | undefined) ?? {}), variants };
-  return { filters: { ...current, multivariate, payloads } as FlagFiltersDef };
+  return { filters: { ...current, multivariate, payloads } };
 }
 
-/** The ScheduledChangePlan the scheduler hands the store: apply at `now`. */
-export function planAt(now: Date): ScheduledChangePlan {
-  return (change, flag, timezone) => {
+/**
+ * The ScheduledChangePlan the scheduler hands the store: apply at `now`. The write passes every
+ * rule of an admin PATCH against the definitions the claim transaction reads (dependencies and
+ * cycles, cohorts, variants, payloads, enable/disable rules); a broken rule fails the change.
+ */
+export function planAt(now: Date, cipher: PayloadCipher | null): ScheduledChangePlan {
+  return (change, { flag, flags, cohorts }) => {
     if (change.modelName !== 'FeatureFlag') throw new Error(`Unsupported model_name ${change.modelName}`);
-    if (flag === null || flag.deleted) throw new Error(`FeatureFlag ${change.recordId} does not exist`);
-    return { write: payloadWrite(flag, change.payload), next: nextOccurrence(change, timezone, now) };
+    // PostHog's `FeatureFlag.objects.get` (its manager hides deleted flags).
+    if (flag === null || flag.deleted) throw new Error('FeatureFlag matching query does not exist.');
+    const body = payloadBody(plainFlag(flag, cipher), change.payload);
+    const write = prepareFlagUpdate(flag, body, 'PATCH', { flags, cohorts }, cipher);
+    return { write, next: nextOccurrence(change, now) };
   };
 }

@@ -5,6 +5,7 @@
  * occurrence to exactly one of them. State lives only in the database, so restarts lose nothing.
  */
 import type { Logger } from 'pino';
+import type { PayloadCipher } from '../auth/payload-cipher.ts';
 import type { ScheduledChangeOutcome, Store } from '../store/store.ts';
 import { planAt } from './plan.ts';
 
@@ -18,6 +19,8 @@ export interface SchedulerOptions {
   log: Logger;
   /** Most changes applied per run, so one run cannot hold the loop for long. Default 100. */
   maxPerRun?: number;
+  /** Decrypts and re-encrypts the payloads of flags with encrypted payloads (null: none configured). */
+  payloadCipher?: PayloadCipher | null;
 }
 
 /** Runs due scheduled changes on an interval, or on demand with `runDue()`. */
@@ -42,12 +45,16 @@ export class Scheduler {
     const max = this.#opts.maxPerRun ?? 100;
     while (done.length < max) {
       const now = new Date(this.#opts.now());
-      const outcome = await store.runDueScheduledChange(now, planAt(now));
+      const outcome = await store.runDueScheduledChange(now, planAt(now, this.#opts.payloadCipher ?? null));
       if (outcome === null) break;
       done.push(outcome);
       const { change } = outcome;
       if (outcome.failure !== null) {
         log.warn({ scheduledChangeId: change.id, projectId: change.projectId, failure: outcome.failure }, 'scheduled change failed');
+        continue;
+      }
+      if (outcome.skipped) {
+        log.info({ scheduledChangeId: change.id, projectId: change.projectId }, 'scheduled change closed: past its end_date');
         continue;
       }
       log.info({ scheduledChangeId: change.id, projectId: change.projectId, recordId: change.recordId }, 'scheduled change applied');

@@ -118,5 +118,6 @@ export class SqlStore implements Store {
   listScheduledChanges = (...a: P<'listScheduledChanges'>) => schedules.listScheduledChanges(this.#db, ...a);
   getScheduledChange = (...a: P<'getScheduledChange'>) => schedules.getScheduledChange(this.#db, ...a);
   deleteScheduledChange = (...a: P<'deleteScheduledChange'>) => schedules.deleteScheduledChange(this.#db, ...a);
+  updateScheduledChange = (...a: P<'updateScheduledChange'>) => schedules.updateScheduledChange(this.#db, ...a);
   runDueScheduledChange = (...a: P<'runDueScheduledChange'>) => schedules.runDueScheduledChange(this.#db, ...a);
 }

@@ -207,7 +207,7 @@ export interface FlagUsageIncrement {
 /** One stored usage counter (as FlagUsageIncrement, totals so far). */
 export type FlagUsageRow = Omit<FlagUsageIncrement, 'projectId' | 'flagKey'>;
 
-/** PostHog's ScheduledChange, plus Vexil's `cronExpression`. */
+/** PostHog's ScheduledChange (posthog/models/scheduled_change.py), plus Vexil's recurrence anchor. */
 export interface ScheduledChangeRow {
   id: number;
   projectId: number;
@@ -216,6 +216,7 @@ export interface ScheduledChangeRow {
   payload: unknown;
   scheduledAt: Date;
   executedAt: Date | null;
+  /** The sentence the API shows, PostHog's `formatted_failure_reason`. */
   failureReason: string | null;
   failureCount: number;
   isRecurring: boolean;
@@ -223,6 +224,10 @@ export interface ScheduledChangeRow {
   cronExpression: string | null;
   lastExecutedAt: Date | null;
   endDate: Date | null;
+  /** IANA zone the change recurs in, the project's when it was created; null = UTC. */
+  timezone: string | null;
+  /** The `scheduledAt` a user last set: interval recurrences count from it. Not shown by the API. */
+  recurrenceAnchorAt: Date | null;
   createdBy: string | null;
   createdAt: Date;
   updatedAt: Date;
@@ -231,21 +236,36 @@ export interface ScheduledChangeRow {
 /** Fields of a new scheduled change. */
 export type ScheduledChangeWrite = Pick<
   ScheduledChangeRow,
-  'recordId' | 'modelName' | 'payload' | 'scheduledAt' | 'isRecurring' | 'recurrenceInterval' | 'cronExpression' | 'endDate' | 'createdBy'
+  'recordId' | 'modelName' | 'payload' | 'scheduledAt' | 'isRecurring' | 'recurrenceInterval' | 'cronExpression' | 'endDate' | 'timezone' | 'createdBy'
 >;
+
+/** Fields an edit may change (undefined leaves one as is); a new `scheduledAt` is also the new anchor. */
+export type ScheduledChangePatch = Partial<
+  Pick<ScheduledChangeRow, 'recordId' | 'payload' | 'scheduledAt' | 'isRecurring' | 'recurrenceInterval' | 'cronExpression' | 'endDate'>
+>;
+
+/** What a claimed change is applied to: its flag (null when absent) and the project's live flags and cohorts. */
+export interface ScheduledChangeTarget {
+  flag: FlagRow | null;
+  flags: FlagRow[];
+  cohorts: CohortRow[];
+}
 
 /**
  * Decides what a claimed change does: the flag write and, for a recurring change, when it runs
- * next (null: done). Pure; throwing records the failure on the change (it is not retried).
+ * next (null: done). Pure; throwing records the failure on the change and closes it.
  */
-export type ScheduledChangePlan = (change: ScheduledChangeRow, flag: FlagRow | null, timezone: string) => { write: FlagWrite; next: Date | null };
+export type ScheduledChangePlan = (change: ScheduledChangeRow, target: ScheduledChangeTarget) => { write: FlagWrite; next: Date | null };
 
 /** What running one due change did. */
 export interface ScheduledChangeOutcome {
   change: ScheduledChangeRow;
-  /** The flag after the change; null when it failed. */
+  /** The flag after the change; null when it failed or was skipped. */
   flag: FlagRow | null;
+  /** Why it failed; null when it was applied or skipped. */
   failure: string | null;
+  /** True when the change was closed without applying: a recurring change past its end_date. */
+  skipped?: boolean;
 }
 
 export interface Store {
@@ -349,11 +369,18 @@ export interface Store {
   getScheduledChange(projectId: number, id: number): Promise<ScheduledChangeRow | null>;
   deleteScheduledChange(projectId: number, id: number): Promise<boolean>;
   /**
-   * Claims the earliest change due at `now` that no other node holds (FOR UPDATE SKIP LOCKED)
-   * and, in that same transaction, applies `plan`'s flag write (activity logged as `actor`) and
-   * marks it executed or moves it to its next occurrence. null when nothing is due. When the
-   * transaction itself fails (database error) the failure is counted on the change and it is
-   * retried on later runs, up to 5 failures, after which it is closed with its failure_reason.
+   * Edits a change under its row lock: `decide` sees the current row and returns the fields to
+   * change, or throws (nothing is written). null when the change does not exist.
+   */
+  updateScheduledChange(projectId: number, id: number, decide: (current: ScheduledChangeRow) => ScheduledChangePatch): Promise<ScheduledChangeRow | null>;
+  /**
+   * Claims the earliest change due at `now` that no other node holds (FOR UPDATE SKIP LOCKED;
+   * paused recurring changes are never due) and, in that same transaction, applies `plan`'s
+   * flag write (activity logged as `scheduled change #id`) and marks it executed or moves it to
+   * its next occurrence. A recurring change whose end_date has passed is closed unapplied. null
+   * when nothing is due. A `plan` that throws closes the change with the reason; when the
+   * transaction itself fails (database error) the failure is counted and the change retried on
+   * later runs, up to 5 failures, after which it is closed with its failure_reason.
    */
   runDueScheduledChange(now: Date, plan: ScheduledChangePlan): Promise<ScheduledChangeOutcome | null>;
 }

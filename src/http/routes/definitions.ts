@@ -21,6 +21,8 @@ export interface DefinitionsRouteDeps {
 }
 
 const ALLOW = 'GET, OPTIONS, HEAD';
+/** The project's time zone on every definitions answer, 304 included (a zone change keeps the body and its ETag). */
+export const TIMEZONE_HEADER = 'x-vexil-timezone';
 const METHODS = ['GET', 'HEAD', 'OPTIONS', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 
 type Query = Record<string, string | string[] | undefined>;
@@ -84,6 +86,8 @@ function handler(
     const entry = await target.entry();
     if (deps.rateLimiter && !deps.rateLimiter.take(entry.project.id)) throw new VexilError('VXL_RATE_LIMITED');
     const cohorts = sendCohorts(request.query as Query);
+    // Vexil's header, not part of PostHog's body: vexil/client reads naive dates in this zone, as /flags does.
+    reply.header(TIMEZONE_HEADER, entry.project.timezone);
     return send(request, reply, entry.derive(`definitions:${cohorts}`, (e) => buildDefinitionsBody(e.definitions, cohorts)));
   };
 }

@@ -5,7 +5,7 @@
  *
  * Protocol (README "Streams"): every event is a full payload,
  * `id: <project revision>` / `event: definitions` /
- * `data: {"revision":N,"etag":"<same ETag as /flags/definitions>","definitions":{…}}`.
+ * `data: {"revision":N,"etag":"<same ETag as /flags/definitions>","timezone":"<project zone>","definitions":{…}}`.
  * The first event is the current state; then one per revision this node starts serving,
  * whichever node made the change. Revisions are the store's, so ids mean the same on every
  * node: a client reconnecting with `Last-Event-ID` equal to the current revision gets no
@@ -34,7 +34,9 @@ export interface DefinitionsStreamDeps {
 export function definitionsFrame(entry: ProjectEntry): Buffer {
   return entry.derive('stream:definitions', (e) => {
     const defs = e.derive('definitions:true', (x) => buildDefinitionsBody(x.definitions, true));
-    return sseFrame('definitions', `{"revision":${e.revision},"etag":"${defs.etag}","definitions":${defs.body}}`, e.revision);
+    // The project's zone travels with the definitions: naive dates in date filters are read in it.
+    const timezone = JSON.stringify(e.project.timezone);
+    return sseFrame('definitions', `{"revision":${e.revision},"etag":"${defs.etag}","timezone":${timezone},"definitions":${defs.body}}`, e.revision);
   });
 }
 

@@ -1,6 +1,7 @@
 // vexil/client and its OpenFeature provider against a running Vexil (PostgreSQL store, listening
-// on loopback): local answers equal /flags, edits arrive through the definitions stream, flags
-// that need stored data go to /flags, and polling takes over when the stream is refused.
+// on loopback): local answers equal /flags (naive dates read in the project's time zone, as the
+// server reads them), edits arrive through the definitions stream, flags that need stored data
+// go to /flags, and polling takes over when the stream is refused.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
@@ -24,6 +25,23 @@ describe('vexil/client against a running Vexil', () => {
   let betaId = 0;
   const errors: unknown[] = [];
 
+  /** `signed_up` values around 12:00 in New York (16:00 UTC in June) and in Tokyo (03:00 UTC). */
+  const SIGNUPS = ['2024-06-01T14:00:00Z', '2024-06-01T17:00:00Z', '2024-06-01 13:00:00', '2024-06-01 11:30:00', '2024-06-01T02:00:00Z', '2024-06-01T04:00:00Z'];
+  /** The `late-signup` answer of the client and of /flags for each value of SIGNUPS. */
+  const dateAnswers = async () => {
+    const local: unknown[] = [];
+    const server: unknown[] = [];
+    for (const signedUp of SIGNUPS) {
+      local.push(client.getFlagLocally('late-signup', 'u', { personProperties: { signed_up: signedUp } })?.enabled);
+      server.push(json(await postFlags(t, { token: t.project.token, distinct_id: 'u', person_properties: { signed_up: signedUp } })).flags['late-signup']?.enabled ?? false);
+    }
+    return { local, server };
+  };
+  const setTimezone = async (timezone: string) => {
+    await t.store.updateProject(t.project.id, { timezone });
+    await t.app.notifyDefinitionsChanged(t.project.id);
+  };
+
   const setRollout = async (pct: number) => {
     await t.store.updateFlag(t.project.id, betaId, { filters: { groups: [{ properties: [], rollout_percentage: pct }] } }, 'test');
     await t.app.notifyDefinitionsChanged(t.project.id);
@@ -43,6 +61,12 @@ describe('vexil/client against a running Vexil', () => {
     const cohort = await t.store.createCohort(id, { name: 'vip', isStatic: true }, 'test');
     await t.store.createFlag(id, { key: 'vip', name: '', active: true, filters: { groups: [{ properties: [{ key: 'id', type: 'cohort', value: cohort.id }] }] } }, 'test');
     await t.store.applyPersonUpdates(id, [{ distinctId: 'stored-pro', set: { plan: 'pro' } }]);
+    // A naive date: 12:00 in the project's time zone, on the filter side and the property side alike.
+    await t.store.createFlag(id, {
+      key: 'late-signup', name: '', active: true,
+      filters: { groups: [{ properties: [{ key: 'signed_up', type: 'person', operator: 'is_date_after', value: '2024-06-01 12:00:00' }], rollout_percentage: 100 }] },
+    }, 'test');
+    await t.store.updateProject(id, { timezone: 'America/New_York' });
     await t.app.notifyDefinitionsChanged(id);
     await t.app.server.listen({ host: '127.0.0.1', port: 0 });
     host = `http://127.0.0.1:${(t.app.server.server.address() as AddressInfo).port}`;
@@ -90,6 +114,16 @@ describe('vexil/client against a running Vexil', () => {
     assert.ok(changes >= 2);
   });
 
+  test("naive dates are read in the project's time zone, as /flags reads them, and follow a zone change", async () => {
+    const ny = await dateAnswers();
+    assert.deepEqual(ny.server, [false, true, true, false, false, false], '12:00 New York = 16:00 UTC');
+    assert.deepEqual(ny.local, ny.server);
+    await setTimezone('Asia/Tokyo');
+    await until(async () => JSON.stringify((await dateAnswers()).local) === JSON.stringify([true, true, true, false, false, true]), 'the Tokyo zone in the client');
+    const tokyo = await dateAnswers();
+    assert.deepEqual(tokyo.local, tokyo.server, '12:00 Tokyo = 03:00 UTC');
+  });
+
   test('the OpenFeature provider answers in process and follows edits', async () => {
     const provider = new VexilProvider(client);
     await OpenFeature.setProviderAndWait(provider);
@@ -114,5 +148,14 @@ describe('vexil/client against a running Vexil', () => {
     await setRollout(100);
     await until(() => client.getFlagLocally('beta', 'user-1')?.enabled === true, 'the poll to pick up the edit');
     assert.ok(errors.some((e) => String(e).includes('503')), 'stream refusals reported to onError');
+  });
+
+  test('a time zone change alone reaches a polling client (same body and ETag, 304 with the zone header)', async () => {
+    assert.equal(client.streaming, false);
+    await setTimezone('America/New_York');
+    await until(async () => {
+      const { local, server } = await dateAnswers();
+      return JSON.stringify(local) === JSON.stringify(server) && server[0] === false;
+    }, 'the poll to pick up the zone');
   });
 });

@@ -164,6 +164,7 @@ for (const kind of STORE_KINDS) {
         assert.equal(res.body, '');
         assert.equal(res.headers.etag, etag);
         assert.equal(res.headers['cache-control'], 'private, must-revalidate');
+        assert.equal(res.headers['x-vexil-timezone'], 'UTC', "Vexil's header: the zone naive dates are read in");
       }
       assert.equal((await get(defsUrl(), t.personalKey)).body, first.body, 'same revision, same bytes');
       assert.equal((await get(defsUrl(), t.personalKey, { 'if-none-match': 'W/"stale"' })).statusCode, 200);

@@ -16,6 +16,7 @@ import { mergeContract } from './contract-merge.ts';
 import { groupContract } from './contract-groups.ts';
 import { evaluationContract } from './contract-evaluation.ts';
 import { isolationContract } from './contract-isolation.ts';
+import { scheduleContract } from './contract-schedules.ts';
 
 /** What each part of the contract gets. */
 export interface ContractContext {
@@ -59,5 +60,6 @@ export function storeContract(name: string, open: () => Promise<TestStore>): voi
     groupContract(ctx);
     evaluationContract(ctx);
     isolationContract(ctx);
+    scheduleContract(ctx);
   });
 }

@@ -150,6 +150,26 @@ for (const kind of KINDS) {
       assert.equal(retrieved.body.status, 'STALE');
     });
 
+    test('the flags list filters active=STALE by the same status, with search and pagination', async () => {
+      // Never called: a partial rollout is not stale by configuration, a disabled flag never is.
+      await mk('partial', { groups: [{ properties: [], rollout_percentage: 50 }] });
+      await mk('switched-off', { groups: [{ properties: [], rollout_percentage: 100 }] });
+      assert.equal((await node.call('PATCH', `/api/projects/${pid}/feature_flags/${flagIds['switched-off']}/`, { active: false })).status, 200);
+      const all = await node.call('GET', `/api/projects/${pid}/feature_flags/?limit=100`);
+      const staleByField = all.body.results.filter((f: any) => f.status === 'STALE').map((f: any) => f.key).sort();
+      assert.deepEqual(staleByField, ['colors', 'everyone', 'nobody', 'unused']);
+      const stale = await node.call('GET', `/api/projects/${pid}/feature_flags/?active=STALE`);
+      assert.equal(stale.status, 200, JSON.stringify(stale.body));
+      assert.equal(stale.body.count, 4);
+      assert.deepEqual(stale.body.results.map((f: any) => f.key).sort(), staleByField, 'the filter and the field agree');
+      const page = await node.call('GET', `/api/projects/${pid}/feature_flags/?active=STALE&limit=3&offset=3`);
+      assert.deepEqual([page.body.count, page.body.results.length, page.body.next, page.body.previous !== null], [4, 1, null, true]);
+      const searched = await node.call('GET', `/api/projects/${pid}/feature_flags/?active=STALE&search=O`);
+      assert.deepEqual(searched.body.results.map((f: any) => f.key).sort(), ['colors', 'everyone', 'nobody']);
+      const bad = await node.call('GET', `/api/projects/${pid}/feature_flags/?active=stale`);
+      assert.deepEqual([bad.status, bad.body.attr], [400, 'active']);
+    });
+
     test('a flag returning one value to everyone for N days is stale by usage; varied answers are not', async () => {
       // Thirty days of daily traffic, then ask on the last.
       for (let d = 0; d < 30; d++) {

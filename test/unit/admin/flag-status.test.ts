@@ -42,6 +42,13 @@ test('PostHog status: deleted, disabled, called recently or not, configuration f
     filters: { groups: [{ properties: [], rollout_percentage: 100, variant: 'b' }], multivariate: { variants: [{ key: 'a', rollout_percentage: 50 }, { key: 'b', rollout_percentage: 50 }] } },
   });
   assert.equal(flagStatus(override, null, NOW).reason, 'This flag will always use the variant "b"');
+  // As PostHog's checker: no release conditions at all is "rolled out", and an empty variant list is a boolean flag.
+  assert.equal(flagStatus(flag({ filters: { groups: [] } }), null, NOW).reason, 'This boolean flag will always evaluate to "true"');
+  assert.equal(flagStatus(flag({ filters: {} as FlagRow['filters'] }), null, NOW).status, 'stale');
+  const emptyVariants = flag({ filters: { groups: [{ properties: [], rollout_percentage: 100 }], multivariate: { variants: [] } } });
+  assert.equal(flagStatus(emptyVariants, null, NOW).reason, 'This boolean flag will always evaluate to "true"');
+  const targeted = flag({ filters: { groups: [{ properties: [{ key: 'plan', type: 'person', value: 'pro' }], rollout_percentage: 100 }] } });
+  assert.equal(flagStatus(targeted, null, NOW).status, 'active', 'a condition with properties is not a rollout to everyone');
 });
 
 test('usage staleness: not evaluated for N days, one value for everyone, varied, recently changed', () => {
