@@ -40,8 +40,10 @@ export function registerStreams(app: FastifyInstance, deps: StreamsDeps): void {
     heartbeatMs: deps.heartbeatSeconds * 1000,
     maxBufferBytes: deps.maxBufferBytes,
     onEvent: (event) => flags.metrics.streamEvents.inc({ event }),
+    onFanOut: (seconds) => flags.metrics.streamFanOutSeconds.observe(seconds),
+    onError: (err) => app.log.error({ err }, 'stream change handler failed'),
   });
-  const unsubscribe = flags.snapshots.onSwap((entry, previous) => hub.dispatch(entry, previous));
+  const unsubscribe = flags.snapshots.onSwap((entry, previous) => void hub.dispatch(entry, previous));
   app.decorate('vexilStreams', hub);
   app.decorate('closeStreams', () => hub.closeAll());
   app.addHook('preClose', (done) => {
