@@ -19,6 +19,8 @@ import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyReply } from 'fastify';
 import type { ProjectEntry } from '../../cache/snapshot-cache.ts';
+import { VexilError } from '../../errors.ts';
+import type { RateLimiter } from '../rate-limit.ts';
 import { FanOutQueue } from './fan-out.ts';
 
 /** One open stream. */
@@ -60,6 +62,17 @@ const UNSAFE_HEADER = /[\r\n]/;
 /** Formats one SSE event; `data` must not contain newlines (JSON.stringify output never does). */
 export function sseFrame(event: string, data: string, id?: string | number): Buffer {
   return Buffer.from(`${id === undefined ? '' : `id: ${id}\n`}event: ${event}\ndata: ${data}\n\n`);
+}
+
+/**
+ * Counts a new stream connection against the project's bucket (opens only: the events on an
+ * open stream are not requests). Over the limit ⇒ 429 with `Retry-After`, so a reconnect storm
+ * is spread out rather than refused for good.
+ */
+export function limitStreamOpen(limiter: RateLimiter | null, projectId: number, reply: FastifyReply): void {
+  if (!limiter || limiter.take(projectId)) return;
+  reply.header('retry-after', String(limiter.retryAfterSeconds(projectId)));
+  throw new VexilError('VXL_RATE_LIMITED');
 }
 
 /** The response head: the reply's headers (CORS, request id) and the event-stream ones. */
