@@ -25,13 +25,18 @@ interface Job<T> {
 export class FanOutQueue<T> {
   readonly #jobs: Job<T>[] = [];
   readonly #onError: (err: unknown) => void;
+  readonly #clock: () => number;
   #background: Job<T> | null = null;
   #scheduled = false;
   #running = false;
 
-  /** @param onError told when a step throws; the job goes on with the next item. */
-  constructor(onError: (err: unknown) => void = () => undefined) {
+  /**
+   * @param onError told when a step throws; the job goes on with the next item.
+   * @param clock ms, read to end a slice after SLICE_MS (tests pass their own).
+   */
+  constructor(onError: (err: unknown) => void = () => undefined, clock: () => number = () => performance.now()) {
     this.#onError = onError;
+    this.#clock = clock;
   }
 
   /** Whether a background job is still running. */
@@ -64,7 +69,7 @@ export class FanOutQueue<T> {
     // A step that pushes lands in the queue and is picked up by the running loop.
     if (this.#running || this.#scheduled) return;
     this.#running = true;
-    const deadline = performance.now() + SLICE_MS;
+    const deadline = this.#clock() + SLICE_MS;
     try {
       for (;;) {
         const job = this.#jobs[0] ?? this.#background;
@@ -83,7 +88,7 @@ export class FanOutQueue<T> {
           else if (job === this.#background) this.#background = null;
           job.done();
         }
-        if (performance.now() >= deadline && (this.#jobs.length > 0 || this.#background)) {
+        if (this.#clock() >= deadline && (this.#jobs.length > 0 || this.#background)) {
           this.#scheduled = true;
           setImmediate(() => {
             this.#scheduled = false;

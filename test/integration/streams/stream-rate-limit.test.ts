@@ -64,7 +64,7 @@ describe('stream opens are rate limited per project token', () => {
   test('/flags/definitions/stream: 429 with Retry-After past the rate', async () => {
     const limited = await openUntilLimited(`/flags/definitions/stream?token=${t.project.token}`, { authorization: `Bearer ${t.personalKey}` });
     assert.ok(Number(limited.headers.get('retry-after')) >= 1);
-    assert.equal((await limited.json()).code, 'rate_limit_exceeded');
+    assert.equal(((await limited.json()) as { code: string }).code, 'rate_limit_exceeded');
   });
 
   test('an unknown token is refused with 401, whatever the buckets hold', async () => {
