@@ -13,15 +13,17 @@
  *  1. Change-to-delivery with the W watchers only.
  *  2. Memory per idle stream: the child opens N streams (VEXIL_BENCH_STREAMS, default 10,000,
  *     watchers included); node B's heap and RSS growth after GC, divided by N.
- *  3. Change-to-delivery again with all N streams receiving every change.
+ *  3. Change-to-delivery again with all N streams receiving every change; then 30 more edits
+ *     while `POST /flags` is sent to node B every 20 ms (what a neighbour of the fan-out sees;
+ *     kept apart so the other figures compare with the floor's like for like).
  *  4. The floor, in the same run: the same frames fanned out to N sockets by a bare node:http
  *     server in its own process (fixtures/sse-bare-server.ts), measured the same way, with its
  *     memory per stream; Vexil ÷ bare is the ratio.
- * Each phase makes M edits (VEXIL_BENCH_CHANGES, default 100, at most 60 s). Reported: delivery
+ * Each phase makes M edits (VEXIL_BENCH_CHANGES, default 100; at most 60 s a phase). Reported: delivery
  * from the start of the write over every (edit, watcher) pair and for the last watcher of each
  * edit; node B's side (write start → B serves the new revision; B's fan-out until every write is
- * handed to the kernel, in wall and CPU time); and `POST /flags` latency on node B, one request every 20 ms during the
- * Vexil phases. The last line of output is one JSON object.
+ * handed to the kernel, in wall and CPU time); in phase 3's last part, the /flags latencies.
+ * The last line of output is one JSON object.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -41,6 +43,7 @@ const REDIS = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const STREAMS = Number(process.env.VEXIL_BENCH_STREAMS ?? 10_000);
 const WATCHERS = Number(process.env.VEXIL_BENCH_WATCHERS ?? 100);
 const CHANGES = Number(process.env.VEXIL_BENCH_CHANGES ?? 100);
+const PROBED_CHANGES = 30;
 const PHASE_MAX_MS = 60_000;
 
 /** CLOCK_MONOTONIC in ms: the clock the child timestamps with. */
@@ -188,7 +191,7 @@ async function main(): Promise<void> {
       await a.notifyDefinitionsChanged(project.id);
       return (await a.snapshots.get(project.id))!.revision;
     };
-    const measure = async (clients: Clients, change: Change, probe = true) => {
+    const measure = async (clients: Clients, change: Change, changes = CHANGES, probe = false) => {
       const all: number[] = [];
       const last: number[] = [];
       const serving: number[] = [];
@@ -196,7 +199,7 @@ async function main(): Promise<void> {
       const fanOutCpu: number[] = [];
       const flags = probe ? probeFlags(portB, project.apiToken) : null;
       const deadline = nowMs() + PHASE_MAX_MS;
-      for (let i = 0; i < CHANGES && nowMs() < deadline; i++) {
+      for (let i = 0; i < changes && nowMs() < deadline; i++) {
         await clients.ask('held', { type: 'hold' });
         served.clear();
         const t0 = nowMs();
@@ -228,6 +231,8 @@ async function main(): Promise<void> {
     console.log(`vexil: ${opened.streams}/${STREAMS} streams open on node B (${hub.size}); per stream ${JSON.stringify(vexilMemory)}`);
     const loaded = await measure(many, edit);
     console.log(`vexil, ${STREAMS} streams on B: ${JSON.stringify(loaded)}`);
+    const neighbour = await measure(many, edit, PROBED_CHANGES, true);
+    console.log(`vexil, ${STREAMS} streams on B, /flags probed: ${JSON.stringify(neighbour)}`);
     const { idleBytes } = await many.ask<{ idleBytes: number }>('drained', { type: 'drain' });
     await many.exit();
     for (let i = 0; i < 500 && hub.size > 0; i++) await new Promise((r) => setTimeout(r, 10));
@@ -252,7 +257,7 @@ async function main(): Promise<void> {
       bareCpu.push(cpuMs);
       return bareRevision;
     };
-    const floor = { ...(await measure(bareClients, bareChange, false)), nodeBServingMs: undefined, nodeBFanOutMs: stats(bareFanOut), nodeBFanOutCpuMs: stats(bareCpu) };
+    const floor = { ...(await measure(bareClients, bareChange)), nodeBServingMs: undefined, nodeBFanOutMs: stats(bareFanOut), nodeBFanOutCpuMs: stats(bareCpu) };
     console.log(`bare node:http, ${STREAMS} streams: ${JSON.stringify(floor)}`);
     await bareClients.exit();
     await bare.exit();
@@ -275,6 +280,7 @@ async function main(): Promise<void> {
         idleBytesReceived: idleBytes,
         fewStreams: quiet,
         allStreams: loaded,
+        allStreamsFlagsProbed: neighbour,
         bareAllStreams: floor,
         vexilOverBare: {
           deliveryP50: ratio(loaded.deliveryMs.p50, floor.deliveryMs.p50),
