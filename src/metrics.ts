@@ -3,7 +3,7 @@
  * Every metric Vexil exports, declared in one place (STYLE §9). Names carry the `vexil_` prefix and
  * base units; labels take only bounded values (route pattern, status class, outcome), never ids or tokens.
  */
-import { Counter, Gauge, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
 
 /** The metric handles one app instance records into. */
 export interface Metrics {
@@ -28,6 +28,8 @@ export interface Metrics {
   readonly personCacheLookups: Counter<'result'>;
   /** SSE stream events (open, close, slow = closed for falling behind, shutdown). */
   readonly streamEvents: Counter<'event'>;
+  /** Time from a node serving a new revision until every stream of the project was written to, seconds. */
+  readonly streamFanOutSeconds: Histogram;
   /**
    * A bound counter child for hot paths: increments add to a plain number, handed to prom-client
    * when the registry is read (a child's own `inc` hashes its label set on every call).
@@ -135,6 +137,12 @@ export function createMetrics(options: { defaultMetrics?: boolean; labels?: Reco
       name: 'vexil_stream_events_total',
       help: 'SSE streams opened and closed, by event (open, close, slow, shutdown); open minus close is the number open.',
       labelNames: ['event'],
+      registers,
+    }),
+    streamFanOutSeconds: new Histogram({
+      name: 'vexil_stream_fanout_seconds',
+      help: 'Time from this node serving a new revision until all of the project’s SSE streams were written to.',
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers,
     }),
   };

@@ -193,7 +193,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     flags: flagsDeps,
     heartbeatSeconds: settings.streamHeartbeatSeconds ?? 15,
     maxBufferBytes: settings.streamMaxBufferBytes ?? 4 * 1024 * 1024,
-    rateLimiter: rate > 0 ? new RateLimiter(rate) : null,
+    rateLimitPerSecond: rate,
     clock: deps.streamClock,
   });
   const webUi = deps.webDir ? loadWebUi(deps.webDir) : null;

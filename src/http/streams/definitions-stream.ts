@@ -20,7 +20,7 @@ import { createDefinitionsAuthorizer } from '../definitions/definitions-auth.ts'
 import { buildDefinitionsBody } from '../definitions/definitions-body.ts';
 import type { RateLimiter } from '../rate-limit.ts';
 import { projectByToken } from '../routes/definitions.ts';
-import { sseFrame, type SseHub } from './sse-hub.ts';
+import { limitStreamOpen, sseFrame, type SseHub } from './sse-hub.ts';
 
 /** What the definitions stream needs. */
 export interface DefinitionsStreamDeps {
@@ -54,7 +54,7 @@ export function registerDefinitionsStream(app: FastifyInstance, deps: Definition
   const handler = async (request: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
     const entry = await projectByToken(deps.snapshots, request.query as Record<string, string | undefined>);
     await authorize(request.headers.authorization, entry.project.id);
-    if (deps.rateLimiter && !deps.rateLimiter.take(entry.project.id)) throw new VexilError('VXL_RATE_LIMITED');
+    limitStreamOpen(deps.rateLimiter, entry.project.id, reply);
     // The entry may have moved on while authorising; start from what is served now.
     const current = deps.snapshots.peekToken(entry.project.apiToken) ?? entry;
     const client = deps.hub.open(request.raw, reply, current.project.id, (next) => {

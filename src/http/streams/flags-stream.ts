@@ -20,7 +20,8 @@ import { VexilError } from '../../errors.ts';
 import { buildDefinitionsBody } from '../definitions/definitions-body.ts';
 import { evaluateRequest, type EvaluateDeps } from '../flags/evaluate-request.ts';
 import type { FlagsBody } from '../flags/flags-body.ts';
-import { sseFrame, type SseClient, type SseHub } from './sse-hub.ts';
+import type { RateLimiter } from '../rate-limit.ts';
+import { limitStreamOpen, sseFrame, type SseClient, type SseHub } from './sse-hub.ts';
 
 /** What `/flags/stream` needs. */
 export interface FlagsStreamDeps {
@@ -29,6 +30,8 @@ export interface FlagsStreamDeps {
   evaluate: EvaluateDeps;
   now: () => number;
   log: FastifyBaseLogger;
+  /** Stream opens per project (VEXIL_RATE_LIMIT_PER_SECOND); null = unlimited. */
+  rateLimiter: RateLimiter | null;
 }
 
 type Query = Record<string, unknown>;
@@ -119,6 +122,7 @@ export function registerFlagsStream(app: FastifyInstance, deps: FlagsStreamDeps)
       throw new VexilError('VXL_STORE_UNAVAILABLE', { cause: err });
     }
     if (!entry) throw new VexilError('VXL_TOKEN_INVALID');
+    limitStreamOpen(deps.rateLimiter, entry.project.id, reply);
     const body = query.evaluations === 'true' ? evaluationBody(query, token) : null;
     const hub = deps.hub;
     let client: SseClient | null = null;

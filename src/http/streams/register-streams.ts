@@ -7,7 +7,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { FlagsRouteDeps } from '../routes/flags.ts';
-import type { RateLimiter } from '../rate-limit.ts';
+import { RateLimiter } from '../rate-limit.ts';
 import { registerDefinitionsStream } from './definitions-stream.ts';
 import { registerFlagsStream } from './flags-stream.ts';
 import { SseHub } from './sse-hub.ts';
@@ -26,7 +26,8 @@ export interface StreamsDeps {
   flags: FlagsRouteDeps;
   heartbeatSeconds: number;
   maxBufferBytes: number;
-  rateLimiter: RateLimiter | null;
+  /** New stream connections per second per project on each stream route (VEXIL_RATE_LIMIT_PER_SECOND); 0 = unlimited. */
+  rateLimitPerSecond: number;
   /** Heartbeat clock; when given, no timer runs and the caller calls `vexilStreams.tick()`. */
   clock?: () => number;
 }
@@ -40,8 +41,10 @@ export function registerStreams(app: FastifyInstance, deps: StreamsDeps): void {
     heartbeatMs: deps.heartbeatSeconds * 1000,
     maxBufferBytes: deps.maxBufferBytes,
     onEvent: (event) => flags.metrics.streamEvents.inc({ event }),
+    onFanOut: (seconds) => flags.metrics.streamFanOutSeconds.observe(seconds),
+    onError: (err) => app.log.error({ err }, 'stream change handler failed'),
   });
-  const unsubscribe = flags.snapshots.onSwap((entry, previous) => hub.dispatch(entry, previous));
+  const unsubscribe = flags.snapshots.onSwap((entry, previous) => void hub.dispatch(entry, previous));
   app.decorate('vexilStreams', hub);
   app.decorate('closeStreams', () => hub.closeAll());
   app.addHook('preClose', (done) => {
@@ -52,6 +55,9 @@ export function registerStreams(app: FastifyInstance, deps: StreamsDeps): void {
     unsubscribe();
     done();
   });
-  registerFlagsStream(app, { snapshots: flags.snapshots, hub, evaluate: flags, now: flags.now, log: app.log });
-  registerDefinitionsStream(app, { store: flags.store, snapshots: flags.snapshots, hub, rateLimiter: deps.rateLimiter });
+  // Like every other route family, each stream route has its own bucket per project: a flood of
+  // browser /flags/stream opens cannot lock server SDKs out of the definitions stream.
+  const limiter = () => (deps.rateLimitPerSecond > 0 ? new RateLimiter(deps.rateLimitPerSecond) : null);
+  registerFlagsStream(app, { snapshots: flags.snapshots, hub, evaluate: flags, now: flags.now, log: app.log, rateLimiter: limiter() });
+  registerDefinitionsStream(app, { store: flags.store, snapshots: flags.snapshots, hub, rateLimiter: limiter() });
 }
