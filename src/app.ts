@@ -27,6 +27,7 @@ import { defaultGeoipDbPath, openGeoipDb, type GeoipLookup } from './geoip/geoip
 import type { Store } from './store/store.ts';
 import { Scheduler } from './schedule/scheduler.ts';
 import { UsageRecorder } from './usage/usage-recorder.ts';
+import { unreachableCode } from './startup-retry.ts';
 
 /** Test and embedding overrides for createApp; production passes none. */
 export interface AppOptions {
@@ -195,7 +196,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     });
     const scheduler = new Scheduler({ store, now, onApplied: notifyDefinitionsChanged, log, payloadCipher });
     if (options.backgroundTasks ?? true) {
-      usage.start(config.usageFlushSeconds * 1000, (err) => log.error({ err }, 'flag usage flush failed'));
+      // An unreachable database is expected during an outage (readiness says so): warn, don't page.
+      usage.start(config.usageFlushSeconds * 1000, (err) => (unreachableCode(err) === null ? log.error({ err }, 'flag usage flush failed') : log.warn({ err }, 'flag usage flush waits for the database')));
       scheduler.start(config.schedulerIntervalSeconds * 1000);
     }
     await server.ready();

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { PayloadCipher } from '../auth/payload-cipher.ts';
 import type { ScheduledChangeOutcome, Store } from '../store/store.ts';
 import { planAt } from './plan.ts';
+import { unreachableCode } from '../startup-retry.ts';
 
 /** What a Scheduler needs. */
 export interface SchedulerOptions {
@@ -71,7 +72,11 @@ export class Scheduler {
   start(intervalMs: number): void {
     if (this.#timer !== null) return;
     this.#timer = setInterval(() => {
-      this.runDue().catch((err: unknown) => this.#opts.log.error({ err }, 'scheduled changes run failed'));
+      this.runDue().catch((err: unknown) => {
+        // During a database outage every run fails the same way; readiness already reports it.
+        if (unreachableCode(err) === null) this.#opts.log.error({ err }, 'scheduled changes run failed');
+        else this.#opts.log.warn({ err }, 'scheduled changes wait for the database');
+      });
     }, intervalMs);
     this.#timer.unref();
   }
