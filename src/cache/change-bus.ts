@@ -34,3 +34,33 @@ export interface ChangeBus {
   subscribe(handler: (notice: ChangeNotice) => void): () => void;
   close(): Promise<void>;
 }
+
+/** Parses a notice from the wire; null for anything malformed (another writer on the channel). */
+export function parseNotice(message: string): ChangeNotice | null {
+  try {
+    const v = JSON.parse(message) as { projectId?: unknown; revision?: unknown; persons?: unknown };
+    if (!Number.isSafeInteger(v.projectId)) return null;
+    const revision = Number.isSafeInteger(v.revision) ? (v.revision as number) : null;
+    const notice: ChangeNotice = { projectId: v.projectId as number, revision };
+    const persons = parsePersons(v.persons);
+    if (persons) notice.persons = persons;
+    return notice;
+  } catch {
+    return null;
+  }
+}
+
+function parsePersons(raw: unknown): PersonsChanged | null {
+  if (typeof raw !== 'object' || raw === null) return null;
+  const p = raw as Record<string, unknown>;
+  const out: PersonsChanged = {};
+  if (p.all === true) out.all = true;
+  if (Array.isArray(p.distinctIds)) out.distinctIds = p.distinctIds.filter((d): d is string => typeof d === 'string');
+  if (Array.isArray(p.groups)) {
+    out.groups = p.groups.filter(
+      (g): g is { groupTypeIndex: number; groupKey: string } =>
+        typeof g === 'object' && g !== null && Number.isInteger((g as { groupTypeIndex?: unknown }).groupTypeIndex) && typeof (g as { groupKey?: unknown }).groupKey === 'string',
+    );
+  }
+  return out;
+}

@@ -5,7 +5,7 @@
  */
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { ChangeBus, ChangeNotice, PersonsChanged } from '../change-bus.ts';
+import { parseNotice, type ChangeBus, type ChangeNotice } from '../change-bus.ts';
 
 /** Connection and channel of a RedisChangeBus. */
 export interface RedisChangeBusOptions {
@@ -15,36 +15,6 @@ export interface RedisChangeBusOptions {
   log: Logger;
   /** How long open() waits for the subscription before carrying on without it. Default 3000 ms. */
   connectTimeoutMs?: number;
-}
-
-/** Parses a notice from the wire; null for anything malformed (another writer on the channel). */
-function parseNotice(message: string): ChangeNotice | null {
-  try {
-    const v = JSON.parse(message) as { projectId?: unknown; revision?: unknown; persons?: unknown };
-    if (!Number.isSafeInteger(v.projectId)) return null;
-    const revision = Number.isSafeInteger(v.revision) ? (v.revision as number) : null;
-    const notice: ChangeNotice = { projectId: v.projectId as number, revision };
-    const persons = parsePersons(v.persons);
-    if (persons) notice.persons = persons;
-    return notice;
-  } catch {
-    return null;
-  }
-}
-
-function parsePersons(raw: unknown): PersonsChanged | null {
-  if (typeof raw !== 'object' || raw === null) return null;
-  const p = raw as Record<string, unknown>;
-  const out: PersonsChanged = {};
-  if (p.all === true) out.all = true;
-  if (Array.isArray(p.distinctIds)) out.distinctIds = p.distinctIds.filter((d): d is string => typeof d === 'string');
-  if (Array.isArray(p.groups)) {
-    out.groups = p.groups.filter(
-      (g): g is { groupTypeIndex: number; groupKey: string } =>
-        typeof g === 'object' && g !== null && Number.isInteger((g as { groupTypeIndex?: unknown }).groupTypeIndex) && typeof (g as { groupKey?: unknown }).groupKey === 'string',
-    );
-  }
-  return out;
 }
 
 /** A ChangeBus on one Redis channel: one connection publishes, one subscribes (Redis requires two). */
@@ -92,6 +62,11 @@ export class RedisChangeBus implements ChangeBus {
       options.log.warn({ channel: bus.#channel }, 'redis unreachable; change notices fall back to polling');
     }
     return bus;
+  }
+
+  /** False from the first connection error until the next `ready`: notices may be missed. */
+  get healthy(): boolean {
+    return this.#healthy;
   }
 
   #degraded(err: Error): void {
