@@ -49,6 +49,8 @@ async function startNode(i: number, redisPort: number): Promise<Node> {
       VEXIL_BOOTSTRAP_KEY: KEY,
       VEXIL_SNAPSHOT_POLL_SECONDS: '3600',
       VEXIL_ADMIN_RATE_LIMIT_PER_MINUTE: '0',
+      // Single-process nodes, as the issue measures them; every worker would subscribe alike.
+      VEXIL_WORKERS: '1',
       VEXIL_DATA_DIR: join(LOGS, `data-${i}`),
       LOG_LEVEL: 'warn',
     },
