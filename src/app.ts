@@ -246,7 +246,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
  */
 async function openChangeBus(config: Config, log: Logger, channel: string | undefined): Promise<ChangeBus> {
   const prefix = channel ?? config.redisPrefix;
-  const redis = config.redisUrl ? await RedisChangeBus.open({ url: config.redisUrl, log, channel: channel ?? `${prefix}:definitions` }) : null;
+  const redis = config.redisUrl ? await RedisChangeBus.open({ url: config.redisUrl, log, channel: channel ?? `${prefix}:definitions`, connectionName: prefix }) : null;
   const pg = config.databaseUrl
     ? await PgNotifyChangeBus.open({ url: config.databaseUrl, log, channel: `${prefix.toLowerCase().replace(/[^a-z0-9_]/g, '_').replace(/^(?=[0-9])/, '_')}_definitions`.slice(0, 63) })
     : null;

@@ -15,6 +15,11 @@ export interface RedisChangeBusOptions {
   log: Logger;
   /** How long open() waits for the subscription before carrying on without it. Default 3000 ms. */
   connectTimeoutMs?: number;
+  /**
+   * Base of the connections' names in Redis (`CLIENT SETNAME`): `<name>:bus-pub` and
+   * `<name>:bus-sub`, so an operator (or a fault test) finds them in `CLIENT LIST`. Default `vexil`.
+   */
+  connectionName?: string;
 }
 
 /** A ChangeBus on one Redis channel: one connection publishes, one subscribes (Redis requires two). */
@@ -30,9 +35,11 @@ export class RedisChangeBus implements ChangeBus {
     this.#channel = options.channel ?? 'vexil:definitions';
     this.#log = options.log;
     // The publisher fails fast while disconnected (no offline queue): the poll covers the gap.
-    this.#pub = new Redis(options.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: false });
+    // Redis refuses names with spaces.
+    const name = (options.connectionName ?? 'vexil').replace(/\s/g, '_');
+    this.#pub = new Redis(options.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: false, connectionName: `${name}:bus-pub` });
     // The subscriber retries forever and re-subscribes on reconnect (ioredis autoResubscribe).
-    this.#sub = new Redis(options.url, { maxRetriesPerRequest: null });
+    this.#sub = new Redis(options.url, { maxRetriesPerRequest: null, connectionName: `${name}:bus-sub` });
     for (const conn of [this.#pub, this.#sub]) {
       conn.on('error', (err: Error) => this.#degraded(err));
       conn.on('ready', () => this.#recovered());

@@ -45,6 +45,8 @@ export class RedisDefinitionsMirror implements DefinitionsMirror {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
       commandTimeout: options.commandTimeoutMs ?? 500,
+      // `<prefix>:mirror` in CLIENT LIST, beside the change bus's `<prefix>:bus-pub`/`bus-sub`.
+      connectionName: `${this.#prefix.replace(/\s/g, '_')}:mirror`,
     });
     // Outages are reported by the change bus; here one line per outage is enough.
     this.#redis.on('error', (err: Error) => this.#warn(err));
