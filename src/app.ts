@@ -167,6 +167,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
           if (notice.persons) applyPersonsNotice(personCache, notice.projectId, notice.persons);
         })
       : null;
+    // Person notices sent while this node was cut off from the bus never arrived: drop every
+    // cached lookup rather than serve one that may be stale until its age cap.
+    const unsubscribeResumed = personCache ? bus.onResumed(() => personCache.clear()) : null;
     const personsNotice = (projectId: number, persons: PersonsChanged) => {
       if (!personCache) return;
       applyPersonsNotice(personCache, projectId, persons);
@@ -228,6 +231,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         // Counts of requests answered before the server closed; a failed write is logged, not fatal.
         await usage.stop().catch((err: unknown) => log.error({ err }, 'flag usage flush on close failed'));
         unsubscribePersons?.();
+        unsubscribeResumed?.();
         snapshots.stop();
         if (ownsBus) await bus.close();
         await mirror?.close();

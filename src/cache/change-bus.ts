@@ -32,6 +32,12 @@ export interface ChangeBus {
   publish(notice: ChangeNotice): Promise<void>;
   /** Registers a handler; returns a function that removes it. */
   subscribe(handler: (notice: ChangeNotice) => void): () => void;
+  /**
+   * Registers a handler called each time delivery resumes after this node was cut off from the
+   * bus (a reconnect, or a first connection made after start): notices sent meanwhile may be
+   * lost, so the caller re-checks what it caches. Returns a function that removes it.
+   */
+  onResumed(handler: () => void): () => void;
   close(): Promise<void>;
 }
 

@@ -106,6 +106,7 @@ export class SnapshotCache {
   readonly #announced = new Map<number, number>();
   readonly #swapListeners = new Set<(entry: ProjectEntry, previous: ProjectEntry | undefined) => void>();
   #unsubscribe: (() => void) | null = null;
+  #unsubscribeResumed: (() => void) | null = null;
   #timer: NodeJS.Timeout | null = null;
   #polling = false;
 
@@ -116,6 +117,12 @@ export class SnapshotCache {
   /** Subscribes to change notices and starts the revision poll. */
   start(): void {
     this.#unsubscribe = this.#opts.bus.subscribe((n) => this.#onNotice(n));
+    // Back on the bus after a cut: notices sent meanwhile are lost, so compare revisions now
+    // rather than at the next poll.
+    this.#unsubscribeResumed = this.#opts.bus.onResumed(() => {
+      this.#opts.log.info('change notices resumed; checking revisions');
+      void this.pollOnce();
+    });
     if (this.#opts.pollIntervalMs > 0) {
       this.#timer = setInterval(() => void this.pollOnce(), this.#opts.pollIntervalMs);
       this.#timer.unref();
@@ -126,6 +133,8 @@ export class SnapshotCache {
   stop(): void {
     this.#unsubscribe?.();
     this.#unsubscribe = null;
+    this.#unsubscribeResumed?.();
+    this.#unsubscribeResumed = null;
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = null;
   }

@@ -20,6 +20,11 @@ export class MemoryChangeBus implements ChangeBus {
     return () => this.#handlers.delete(handler);
   }
 
+  /** Never called: in-process delivery cannot be cut off. */
+  onResumed(_handler: () => void): () => void {
+    return () => undefined;
+  }
+
   async close(): Promise<void> {
     this.#handlers.clear();
   }

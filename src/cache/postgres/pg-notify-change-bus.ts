@@ -36,6 +36,7 @@ export class PgNotifyChangeBus implements ChangeBus {
   readonly #opts: PgNotifyChangeBusOptions;
   readonly #channel: string;
   readonly #handlers = new Set<(notice: ChangeNotice) => void>();
+  readonly #resumed = new Set<() => void>();
   #client: pg.Client | null = null;
   #closed = false;
   #backoffMs = RECONNECT_MIN_MS;
@@ -85,8 +86,13 @@ export class PgNotifyChangeBus implements ChangeBus {
     }
     this.#client = client;
     this.#backoffMs = RECONNECT_MIN_MS;
-    if (!this.#healthy) this.#opts.log.info('postgres change notices listening again');
+    const wasLost = !this.#healthy;
     this.#healthy = true;
+    if (wasLost) {
+      this.#opts.log.info('postgres change notices listening again');
+      // Notices sent while the connection was down never reached this node.
+      for (const handler of this.#resumed) handler();
+    }
   }
 
   #lost(client: pg.Client | null, err: Error): void {
@@ -120,9 +126,15 @@ export class PgNotifyChangeBus implements ChangeBus {
     return () => this.#handlers.delete(handler);
   }
 
+  onResumed(handler: () => void): () => void {
+    this.#resumed.add(handler);
+    return () => this.#resumed.delete(handler);
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
     this.#handlers.clear();
+    this.#resumed.clear();
     if (this.#timer) clearTimeout(this.#timer);
     const client = this.#client;
     this.#client = null;

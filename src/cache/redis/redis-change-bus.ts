@@ -29,7 +29,13 @@ export class RedisChangeBus implements ChangeBus {
   readonly #channel: string;
   readonly #log: Logger;
   readonly #handlers = new Set<(notice: ChangeNotice) => void>();
-  #healthy = true;
+  readonly #resumed = new Set<() => void>();
+  /** An outage was logged and its end not yet (one line each per outage). */
+  #reportedDown = false;
+  /** The last publish failed (reset by the next ready): notices may not have gone out. */
+  #publishFailed = false;
+  /** open() has returned: any later subscriber `ready` follows a time without the subscription. */
+  #opened = false;
 
   private constructor(options: RedisChangeBusOptions) {
     this.#channel = options.channel ?? 'vexil:definitions';
@@ -44,6 +50,9 @@ export class RedisChangeBus implements ChangeBus {
       conn.on('error', (err: Error) => this.#degraded(err));
       conn.on('ready', () => this.#recovered());
     }
+    this.#sub.on('ready', () => {
+      if (this.#opened) void this.#resubscribed();
+    });
     this.#sub.on('message', (channel: string, message: string) => {
       if (channel !== this.#channel) return;
       const notice = parseNotice(message);
@@ -67,32 +76,53 @@ export class RedisChangeBus implements ChangeBus {
     clearTimeout(timer);
     if (outcome !== 'ok') {
       options.log.warn({ channel: bus.#channel }, 'redis unreachable; change notices fall back to polling');
+      bus.#reportedDown = true;
     }
+    bus.#opened = true;
     return bus;
   }
 
-  /** False from the first connection error until the next `ready`: notices may be missed. */
+  /**
+   * Whether both connections are up and the last publish went out. A connection cut without an
+   * error (`CLIENT KILL`, a server restart) counts as down from its close to its next `ready`.
+   */
   get healthy(): boolean {
-    return this.#healthy;
+    return this.#pub.status === 'ready' && this.#sub.status === 'ready' && !this.#publishFailed;
   }
 
   #degraded(err: Error): void {
     // One line per outage, not one per reconnect attempt.
-    if (!this.#healthy) return;
-    this.#healthy = false;
+    if (this.#reportedDown) return;
+    this.#reportedDown = true;
     this.#log.warn({ err }, 'redis unreachable; change notices fall back to polling');
   }
 
   #recovered(): void {
-    if (this.#healthy) return;
-    this.#healthy = true;
+    if (this.#pub.status === 'ready') this.#publishFailed = false;
+    if (!this.#reportedDown || this.#pub.status !== 'ready' || this.#sub.status !== 'ready') return;
+    this.#reportedDown = false;
     this.#log.info('redis reachable again');
+  }
+
+  /**
+   * The subscriber is back after a time without its subscription: once it is subscribed again
+   * (a SUBSCRIBE of our own, answered after ioredis' automatic one), tell the resumed handlers.
+   */
+  async #resubscribed(): Promise<void> {
+    try {
+      await this.#sub.subscribe(this.#channel);
+    } catch {
+      return; // cut again: the next ready tries again
+    }
+    for (const handler of this.#resumed) handler();
   }
 
   async publish(notice: ChangeNotice): Promise<void> {
     try {
       await this.#pub.publish(this.#channel, JSON.stringify(notice));
+      this.#publishFailed = false;
     } catch (err) {
+      this.#publishFailed = true;
       this.#degraded(err as Error);
     }
   }
@@ -102,8 +132,14 @@ export class RedisChangeBus implements ChangeBus {
     return () => this.#handlers.delete(handler);
   }
 
+  onResumed(handler: () => void): () => void {
+    this.#resumed.add(handler);
+    return () => this.#resumed.delete(handler);
+  }
+
   async close(): Promise<void> {
     this.#handlers.clear();
+    this.#resumed.clear();
     // quit() waits for pending replies; disconnect() is the fallback when the server is gone.
     await Promise.all(
       [this.#pub, this.#sub].map(async (conn) => {
