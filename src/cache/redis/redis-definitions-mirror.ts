@@ -35,7 +35,7 @@ export class RedisDefinitionsMirror implements DefinitionsMirror {
   readonly #prefix: string;
   readonly #log: Logger;
   #warned = false;
-  /** Resolves true once the first connection is ready, false after the connect deadline. */
+  /** Resolves true once the first connection is ready; false at its first failure or after the connect deadline. */
   readonly #firstReady: Promise<boolean>;
 
   constructor(options: RedisDefinitionsMirrorOptions) {
@@ -53,7 +53,8 @@ export class RedisDefinitionsMirror implements DefinitionsMirror {
     this.#redis.on('ready', () => {
       this.#warned = false;
     });
-    // The first connection may take longer than one command (TLS, a busy server).
+    // The first connection may take longer than one command (TLS, a busy server); but once it
+    // failed (refused, reset), waiting longer would only delay every rebuild until the deadline.
     const deadlineMs = 3000;
     this.#firstReady = new Promise((resolve) => {
       const timer = setTimeout(() => resolve(false), deadlineMs);
@@ -61,6 +62,10 @@ export class RedisDefinitionsMirror implements DefinitionsMirror {
       this.#redis.once('ready', () => {
         clearTimeout(timer);
         resolve(true);
+      });
+      this.#redis.once('error', () => {
+        clearTimeout(timer);
+        resolve(false);
       });
     });
   }
