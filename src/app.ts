@@ -136,6 +136,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
             // staleness if one is lost (Redis down).
             maxAgeMs: config.snapshotPollSeconds * 1000,
             onLookup: (result) => metrics.personCacheLookups.inc({ result }),
+            // Off a notice path, person notices from other nodes may not arrive: read the store.
+            trusted: () => Object.values(bus.subscribed).every(Boolean),
           })
         : null;
     const now = options.now ?? Date.now;

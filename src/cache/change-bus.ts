@@ -38,6 +38,11 @@ export interface ChangeBus {
    * lost, so the caller re-checks what it caches. Returns a function that removes it.
    */
   onResumed(handler: () => void): () => void;
+  /**
+   * Each path notices reach this node by, and whether it is subscribed on it right now
+   * (`{ redis: true, postgres: false }`); `{}` for in-process delivery, which cannot be cut.
+   */
+  readonly subscribed: Readonly<Record<string, boolean>>;
   close(): Promise<void>;
 }
 

@@ -49,6 +49,10 @@ export class FallbackChangeBus implements ChangeBus {
     };
   }
 
+  get subscribed(): Readonly<Record<string, boolean>> {
+    return { ...this.#primary.subscribed, ...this.#secondary.subscribed };
+  }
+
   onResumed(handler: () => void): () => void {
     const a = this.#primary.onResumed(handler);
     const b = this.#secondary.onResumed(handler);

@@ -153,6 +153,11 @@ export class SnapshotCache {
     return () => this.#swapListeners.delete(listener);
   }
 
+  /** The change bus's paths and whether this node is subscribed on each (readiness shows them). */
+  get changeNotices(): Readonly<Record<string, boolean>> {
+    return this.#opts.bus.subscribed;
+  }
+
   /** Whether projects can be loaded without the store (a definitions mirror is configured). */
   get hasMirror(): boolean {
     return this.#opts.mirror !== undefined;

@@ -48,6 +48,8 @@ export class ClusterChangeBus implements ChangeBus {
     return () => undefined;
   }
 
+  readonly subscribed = {};
+
   async close(): Promise<void> {
     this.#handlers.clear();
     this.proc.off('message', this.#onMessage);

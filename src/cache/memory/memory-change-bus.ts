@@ -25,6 +25,8 @@ export class MemoryChangeBus implements ChangeBus {
     return () => undefined;
   }
 
+  readonly subscribed = {};
+
   async close(): Promise<void> {
     this.#handlers.clear();
   }

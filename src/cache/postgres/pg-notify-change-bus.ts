@@ -126,6 +126,10 @@ export class PgNotifyChangeBus implements ChangeBus {
     return () => this.#handlers.delete(handler);
   }
 
+  get subscribed(): { postgres: boolean } {
+    return { postgres: this.#client !== null };
+  }
+
   onResumed(handler: () => void): () => void {
     this.#resumed.add(handler);
     return () => this.#resumed.delete(handler);

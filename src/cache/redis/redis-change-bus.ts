@@ -36,6 +36,8 @@ export class RedisChangeBus implements ChangeBus {
   #publishFailed = false;
   /** open() has returned: any later subscriber `ready` follows a time without the subscription. */
   #opened = false;
+  /** The subscriber is subscribed to the channel (from the SUBSCRIBE answer to the connection's close). */
+  #listening = false;
 
   private constructor(options: RedisChangeBusOptions) {
     this.#channel = options.channel ?? 'vexil:definitions';
@@ -53,6 +55,9 @@ export class RedisChangeBus implements ChangeBus {
     this.#sub.on('ready', () => {
       if (this.#opened) void this.#resubscribed();
     });
+    this.#sub.on('close', () => {
+      this.#listening = false;
+    });
     this.#sub.on('message', (channel: string, message: string) => {
       if (channel !== this.#channel) return;
       const notice = parseNotice(message);
@@ -60,20 +65,30 @@ export class RedisChangeBus implements ChangeBus {
     });
   }
 
-  /** Connects and subscribes. Resolves even when Redis is unreachable (logged at warn). */
+  /**
+   * Connects and subscribes. Resolves even when Redis is unreachable (logged at warn), at the
+   * first failed connection attempt or the deadline: the subscriber keeps retrying on its own.
+   */
   static async open(options: RedisChangeBusOptions): Promise<RedisChangeBus> {
     const bus = new RedisChangeBus(options);
     const timeoutMs = options.connectTimeoutMs ?? 3000;
     let timer: NodeJS.Timeout | undefined;
+    let failed: (() => void) | undefined;
     const timeout = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), timeoutMs);
+      failed = () => resolve('timeout');
+      bus.#sub.once('error', failed);
     });
     const subscribed = bus.#sub.subscribe(bus.#channel).then(
-      () => 'ok' as const,
+      () => {
+        bus.#listening = true;
+        return 'ok' as const;
+      },
       () => 'error' as const,
     );
     const outcome = await Promise.race([subscribed, timeout]);
     clearTimeout(timer);
+    bus.#sub.off('error', failed!);
     if (outcome !== 'ok') {
       options.log.warn({ channel: bus.#channel }, 'redis unreachable; change notices fall back to polling');
       bus.#reportedDown = true;
@@ -114,6 +129,7 @@ export class RedisChangeBus implements ChangeBus {
     } catch {
       return; // cut again: the next ready tries again
     }
+    this.#listening = true;
     for (const handler of this.#resumed) handler();
   }
 
@@ -130,6 +146,10 @@ export class RedisChangeBus implements ChangeBus {
   subscribe(handler: (notice: ChangeNotice) => void): () => void {
     this.#handlers.add(handler);
     return () => this.#handlers.delete(handler);
+  }
+
+  get subscribed(): { redis: boolean } {
+    return { redis: this.#listening };
   }
 
   onResumed(handler: () => void): () => void {

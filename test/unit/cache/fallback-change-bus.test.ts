@@ -5,11 +5,12 @@ import type { ChangeBus, ChangeNotice } from '../../../src/cache/change-bus.ts';
 import { FallbackChangeBus, type HealthReportingBus } from '../../../src/cache/fallback-change-bus.ts';
 
 /** A bus that records what it was asked to publish; `failNext` makes the next publish cut it off. */
-function recordingBus() {
+function recordingBus(path = 'redis') {
   const published: ChangeNotice[] = [];
   const resumed = new Set<() => void>();
   const bus = {
     healthy: true,
+    subscribed: { [path]: true } as Record<string, boolean>,
     failNext: false,
     published,
     resume: () => resumed.forEach((h) => h()),
@@ -68,4 +69,11 @@ test('resumed handlers hear either bus, until removed', () => {
   off();
   redis.resume();
   assert.equal(calls, 2);
+});
+
+test('subscribed lists both paths', () => {
+  const redis = recordingBus();
+  const pg = recordingBus('postgres');
+  redis.subscribed.redis = false;
+  assert.deepEqual(new FallbackChangeBus(redis, pg).subscribed, { redis: false, postgres: true });
 });
