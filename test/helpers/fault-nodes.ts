@@ -10,7 +10,9 @@ import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { sqlOnce, TEST_DATABASE_URL } from './db.ts';
 import { REDIS_URL } from './redis.ts';
-import type { VexilProcess } from './vexil-process.ts';
+import { freePort, spawnVexil, type VexilProcess } from './vexil-process.ts';
+import type { Store } from '../../src/store/store.ts';
+import { createProject, type TestProject } from '../integration/http/http-helpers.ts';
 
 /** The shared test database, in `schema`, with connections named `appName` in pg_stat_activity. */
 export function nodeDatabaseUrl(schema: string, appName: string): string {
@@ -166,4 +168,55 @@ export async function stopNode(node: VexilProcess): Promise<{ code: number | nul
 export function printFigures(name: string, figures: Record<string, unknown>): void {
   const rounded = Object.fromEntries(Object.entries(figures).map(([k, v]) => [k, typeof v === 'number' ? Math.round(v) : v]));
   console.log(`FAULT-FIGURES ${name} ${JSON.stringify(rounded)}`);
+}
+
+/** Flag filters the fault tests use: everyone, and persons whose stored `plan` is `pro`. */
+export const EVERYONE = { groups: [{ properties: [], rollout_percentage: 100 }] };
+export const PRO_PLAN = { groups: [{ properties: [{ key: 'plan', value: ['pro'], operator: 'exact', type: 'person' }], rollout_percentage: 100 }] };
+
+/**
+ * A project with an inactive `toggle` flag (for everyone: flipping it is the change a test
+ * propagates), an active `pro-plan` flag (needs stored person data) and person `u1` on plan free.
+ */
+export async function seedToggleProject(store: Store, name: string): Promise<{ project: TestProject; toggleId: number }> {
+  const project = await createProject(store, name);
+  const toggleId = (await store.createFlag(project.id, { key: 'toggle', name: 'toggle', active: false, filters: EVERYONE }, 'test')).id;
+  await store.createFlag(project.id, { key: 'pro-plan', name: 'pro', active: true, filters: PRO_PLAN }, 'test');
+  await store.applyPersonUpdates(project.id, [{ distinctId: 'u1', set: { plan: 'free' } }]);
+  return { project, toggleId };
+}
+
+/** The full-access personal API key every fault-test node is bootstrapped with. */
+export const FAULT_KEY = 'phx_issue15_fault_nodes_key_0123456789';
+
+/**
+ * Starts one Vexil node for a fault test: the test's schema under its own `application_name`,
+ * Redis (when `redisUrl` is given) under its own key prefix, FAULT_KEY, and a revision poll of an
+ * hour (only a notice can deliver a change within a test). Resolves once every worker listens.
+ */
+export async function startFaultNode(options: {
+  schema: string;
+  appName: string;
+  prefix: string;
+  redisUrl?: string;
+  workers?: number;
+  env?: Record<string, string>;
+}): Promise<{ node: VexilProcess; port: number }> {
+  const port = await freePort();
+  const workers = options.workers ?? 1;
+  const node = spawnVexil({
+    PORT: String(port),
+    DATABASE_URL: nodeDatabaseUrl(options.schema, options.appName),
+    ...(options.redisUrl ? { REDIS_URL: options.redisUrl } : {}),
+    // Own keys, Redis channel and NOTIFY channel (derived from the prefix): other runs stay apart.
+    VEXIL_REDIS_PREFIX: options.prefix,
+    VEXIL_BOOTSTRAP_KEY: FAULT_KEY,
+    VEXIL_SNAPSHOT_POLL_SECONDS: '3600',
+    // Test loads send admin requests faster than the default per-key budget allows.
+    VEXIL_ADMIN_RATE_LIMIT_PER_MINUTE: '0',
+    VEXIL_WORKERS: String(workers),
+    ...options.env,
+  });
+  await node.waitForLog('listening', workers);
+  return { node, port };
 }

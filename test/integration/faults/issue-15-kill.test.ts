@@ -13,11 +13,10 @@ import assert from 'node:assert/strict';
 import { Agent } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { openTestStore, type TestStore } from '../../helpers/db.ts';
-import { call, listeningConnections, nodeDatabaseUrl, printFigures, stopNode, terminateBackends, until, type Answer } from '../../helpers/fault-nodes.ts';
-import { freePort, spawnVexil, type VexilProcess } from '../../helpers/vexil-process.ts';
+import { call, EVERYONE, FAULT_KEY, listeningConnections, PRO_PLAN, printFigures, startFaultNode, stopNode, terminateBackends, until, type Answer } from '../../helpers/fault-nodes.ts';
+import type { VexilProcess } from '../../helpers/vexil-process.ts';
 import { createProject } from '../http/http-helpers.ts';
 
-const BOOTSTRAP_KEY = 'phx_issue15_kill_test_key_0123456789';
 /** Bounds of the load: its length, and the most requests one loop sends. */
 const LOAD_MS = 6000;
 const MAX_REQUESTS_PER_LOOP = 4000;
@@ -50,29 +49,16 @@ describe('issue 15: pg_terminate_backend of both nodes under load (PostgreSQL NO
     apps.a = `f15k_${schema}_a`;
     apps.b = `f15k_${schema}_b`;
     project = await createProject(ts.store, 'kill');
-    const everyone = { groups: [{ properties: [], rollout_percentage: 100 }] };
-    const byPlan = { groups: [{ properties: [{ key: 'plan', value: ['pro'], operator: 'exact', type: 'person' }], rollout_percentage: 100 }] };
-    await ts.store.createFlag(project.id, { key: 'everyone', name: 'everyone', active: true, filters: everyone }, 'test');
-    proPlanId = (await ts.store.createFlag(project.id, { key: 'pro-plan', name: 'pro', active: true, filters: byPlan }, 'test')).id;
-    toggleId = (await ts.store.createFlag(project.id, { key: 'toggle', name: 'toggle', active: false, filters: everyone }, 'test')).id;
+    await ts.store.createFlag(project.id, { key: 'everyone', name: 'everyone', active: true, filters: EVERYONE }, 'test');
+    proPlanId = (await ts.store.createFlag(project.id, { key: 'pro-plan', name: 'pro', active: true, filters: PRO_PLAN }, 'test')).id;
+    toggleId = (await ts.store.createFlag(project.id, { key: 'toggle', name: 'toggle', active: false, filters: EVERYONE }, 'test')).id;
     await ts.store.applyPersonUpdates(project.id, Array.from({ length: PERSONS }, (_, i) => ({ distinctId: `p${i}`, set: { plan: 'pro' } })));
-    // Own NOTIFY channel (derived from the prefix): other test runs on this PostgreSQL stay apart.
     const prefix = `f15k_${randomBytes(4).toString('hex')}`;
     for (const name of ['a', 'b'] as const) {
-      ports[name] = await freePort();
-      const node = spawnVexil({
-        PORT: String(ports[name]),
-        DATABASE_URL: nodeDatabaseUrl(schema, apps[name]),
-        VEXIL_REDIS_PREFIX: prefix,
-        VEXIL_BOOTSTRAP_KEY: BOOTSTRAP_KEY,
-        // Only a notice can deliver a change within the test; every /flags reads the person.
-        VEXIL_SNAPSHOT_POLL_SECONDS: '3600',
-        VEXIL_PERSON_CACHE_SIZE: '0',
-        VEXIL_DB_POOL_SIZE: '4',
-        VEXIL_ADMIN_RATE_LIMIT_PER_MINUTE: '0',
-      });
-      nodes[name] = node;
-      await node.waitForLog('listening');
+      // Every /flags reads the person from the store; no Redis: notices go over NOTIFY alone.
+      const started = await startFaultNode({ schema, appName: apps[name], prefix, env: { VEXIL_PERSON_CACHE_SIZE: '0', VEXIL_DB_POOL_SIZE: '4' } });
+      nodes[name] = started.node;
+      ports[name] = started.port;
     }
   });
 
@@ -85,7 +71,7 @@ describe('issue 15: pg_terminate_backend of both nodes under load (PostgreSQL NO
   const flags = async (port: number, distinctId: string, agent?: Agent): Promise<Answer & { json: Flags }> =>
     call(port, 'POST', '/flags?v=2', { body: { token: project.token, distinct_id: distinctId }, agent });
   const patch = (port: number, flagId: number, body: unknown, agent?: Agent) =>
-    call(port, 'PATCH', `/api/projects/${project.id}/feature_flags/${flagId}/`, { body, bearer: BOOTSTRAP_KEY, agent });
+    call(port, 'PATCH', `/api/projects/${project.id}/feature_flags/${flagId}/`, { body, bearer: FAULT_KEY, agent });
 
   test('/flags keeps answering, stored-person flags fail openly, everything recovers, LISTEN comes back', async () => {
     // Both nodes serve the project before the faults start.

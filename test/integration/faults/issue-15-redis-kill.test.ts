@@ -13,12 +13,10 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { openTestStore, type TestStore } from '../../helpers/db.ts';
 import { startKeepAliveLoad, type LoadRequest } from '../../helpers/keep-alive-load.ts';
-import { call, dropRedisKeys, killVexilRedisClients, nodeDatabaseUrl, printFigures, stopNode, until, vexilRedisClients } from '../../helpers/fault-nodes.ts';
+import { call, dropRedisKeys, FAULT_KEY, killVexilRedisClients, printFigures, seedToggleProject, startFaultNode, stopNode, until, vexilRedisClients } from '../../helpers/fault-nodes.ts';
 import { REDIS_URL, requireRedis } from '../../helpers/redis.ts';
-import { freePort, spawnVexil, type VexilProcess } from '../../helpers/vexil-process.ts';
-import { createProject } from '../http/http-helpers.ts';
+import type { VexilProcess } from '../../helpers/vexil-process.ts';
 
-const BOOTSTRAP_KEY = 'phx_issue15_redis_kill_key_0123456789';
 const ROUNDS = 3;
 /** Three named connections per node (bus publisher, bus subscriber, mirror). */
 const CLIENTS_PER_NODE = 3;
@@ -35,27 +33,12 @@ describe('issue 15: Redis CLIENT KILL of both nodes’ connections under load', 
   before(async () => {
     await requireRedis();
     ts = await openTestStore('postgres');
-    project = await createProject(ts.store, 'redis-kill');
-    const everyone = { groups: [{ properties: [], rollout_percentage: 100 }] };
-    const byPlan = { groups: [{ properties: [{ key: 'plan', value: ['pro'], operator: 'exact', type: 'person' }], rollout_percentage: 100 }] };
-    toggleId = (await ts.store.createFlag(project.id, { key: 'toggle', name: 'toggle', active: false, filters: everyone }, 'test')).id;
-    await ts.store.createFlag(project.id, { key: 'pro-plan', name: 'pro', active: true, filters: byPlan }, 'test');
-    await ts.store.applyPersonUpdates(project.id, [{ distinctId: 'u1', set: { plan: 'free' } }]);
-    const appName = `f15r_${ts.options.schema}`;
+    ({ project, toggleId } = await seedToggleProject(ts.store, 'redis-kill'));
     for (const name of ['a', 'b'] as const) {
-      ports[name] = await freePort();
-      const node = spawnVexil({
-        PORT: String(ports[name]),
-        DATABASE_URL: nodeDatabaseUrl(ts.options.schema!, appName),
-        REDIS_URL,
-        VEXIL_REDIS_PREFIX: prefix,
-        VEXIL_BOOTSTRAP_KEY: BOOTSTRAP_KEY,
-        // An hour: the revision poll and the person cache's age cap cannot be what delivers.
-        VEXIL_SNAPSHOT_POLL_SECONDS: '3600',
-        VEXIL_ADMIN_RATE_LIMIT_PER_MINUTE: '0',
-      });
+      // An hour of revision poll, and so of person cache age: only notices can deliver.
+      const { node, port } = await startFaultNode({ schema: ts.options.schema!, appName: `f15r_${ts.options.schema}`, prefix, redisUrl: REDIS_URL });
       nodes.push(node);
-      await node.waitForLog('listening');
+      ports[name] = port;
     }
   });
 
@@ -99,7 +82,7 @@ describe('issue 15: Redis CLIENT KILL of both nodes’ connections under load', 
         // and a flag change.
         const [captured, patched] = await Promise.all([
           call(ports.a, 'POST', '/capture/', { body: { api_key: project.token, event: '$set', distinct_id: 'u1', properties: { $set: { plan } } } }),
-          call(ports.a, 'PATCH', `/api/projects/${project.id}/feature_flags/${toggleId}/`, { body: { active }, bearer: BOOTSTRAP_KEY }),
+          call(ports.a, 'PATCH', `/api/projects/${project.id}/feature_flags/${toggleId}/`, { body: { active }, bearer: FAULT_KEY }),
         ]);
         assert.equal(captured.status, 200, captured.text);
         assert.equal(patched.status, 200, patched.text);
@@ -111,7 +94,7 @@ describe('issue 15: Redis CLIENT KILL of both nodes’ connections under load', 
         assert.equal(killed, 2 * CLIENTS_PER_NODE, 'every named connection of both nodes was killed');
       }
       // Rejoined: a change after the last rejoin propagates too.
-      const patched = await call(ports.a, 'PATCH', `/api/projects/${project.id}/feature_flags/${toggleId}/`, { body: { active: true }, bearer: BOOTSTRAP_KEY });
+      const patched = await call(ports.a, 'PATCH', `/api/projects/${project.id}/feature_flags/${toggleId}/`, { body: { active: true }, bearer: FAULT_KEY });
       assert.equal(patched.status, 200);
       figures.afterRejoinMs = await until(async () => (await flags(ports.b)).flags.toggle?.enabled === true, 'node B to answer toggle=true after the rejoin');
     } finally {
