@@ -26,6 +26,7 @@ import { createLogger, type Logger } from './log.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { openStore } from './store/open-store.ts';
 import { createGeneratedKeyCipher, createPayloadCipher, type PayloadCipher } from './auth/payload-cipher.ts';
+import { KeyRevocations } from './auth/key-revocations.ts';
 import { defaultGeoipDbPath, openGeoipDb, type GeoipLookup } from './geoip/geoip-db.ts';
 import type { Store } from './store/store.ts';
 import { Scheduler } from './schedule/scheduler.ts';
@@ -140,6 +141,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
             trusted: () => Object.values(bus.subscribed).every(Boolean),
           })
         : null;
+    // A key revoked on any node: remembered definitions authorizations go on every node.
+    const keyRevocations = new KeyRevocations();
+    const unsubscribeKeys = bus.subscribe((notice) => {
+      if (notice.keysRevoked) keyRevocations.revoked();
+    });
     const now = options.now ?? Date.now;
     const usage = new UsageRecorder(store);
     const payloadCipher = openPayloadCipher(config);
@@ -157,6 +163,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       webDir: options.webDir === undefined ? defaultWebDir() : options.webDir,
       streamClock: options.streamClock,
       usage,
+      keyRevocations,
     });
     // Definitions changes also cover static cohort membership, which cached lookups carry.
     const notifyDefinitionsChanged = async (projectId: number) => {
@@ -185,6 +192,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       rateLimiter: adminLimiter,
       onDefinitionsChanged: notifyDefinitionsChanged,
       onMembershipChanged: (projectId) => personsNotice(projectId, { all: true }),
+      onKeyRevoked: async () => {
+        keyRevocations.revoked();
+        await bus.publish({ projectId: 0, revision: null, keysRevoked: true });
+      },
       bodyLimitBytes: config.bodyLimitBytes,
       payloadCipher,
       now,
@@ -234,6 +245,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         await usage.stop().catch((err: unknown) => log.error({ err }, 'flag usage flush on close failed'));
         unsubscribePersons?.();
         unsubscribeResumed?.();
+        unsubscribeKeys();
         snapshots.stop();
         if (ownsBus) await bus.close();
         await mirror?.close();

@@ -14,6 +14,11 @@ export interface ChangeNotice {
   revision: number | null;
   /** Person-data notice (no snapshot rebuild): which cached lookups are stale. */
   persons?: PersonsChanged;
+  /**
+   * A personal API key was revoked (keys are not per project: `projectId` is 0): cached
+   * authorizations must go. No snapshot rebuild.
+   */
+  keysRevoked?: true;
 }
 
 /** Stale person data: some distinct ids, some groups, or (`all`) every person of the project. */
@@ -49,12 +54,13 @@ export interface ChangeBus {
 /** Parses a notice from the wire; null for anything malformed (another writer on the channel). */
 export function parseNotice(message: string): ChangeNotice | null {
   try {
-    const v = JSON.parse(message) as { projectId?: unknown; revision?: unknown; persons?: unknown };
+    const v = JSON.parse(message) as { projectId?: unknown; revision?: unknown; persons?: unknown; keysRevoked?: unknown };
     if (!Number.isSafeInteger(v.projectId)) return null;
     const revision = Number.isSafeInteger(v.revision) ? (v.revision as number) : null;
     const notice: ChangeNotice = { projectId: v.projectId as number, revision };
     const persons = parsePersons(v.persons);
     if (persons) notice.persons = persons;
+    if (v.keysRevoked === true) notice.keysRevoked = true;
     return notice;
   } catch {
     return null;

@@ -231,8 +231,8 @@ export class SnapshotCache {
   }
 
   #onNotice(notice: ChangeNotice): void {
-    // Person-data notices leave the definitions alone.
-    if (notice.persons) return;
+    // Person-data and key notices leave the definitions alone.
+    if (notice.persons || notice.keysRevoked) return;
     this.#unknownTokens.clear();
     const entry = this.#byId.get(notice.projectId);
     // Uncached projects load on first use; a notice about a revision we already serve is our own echo.
