@@ -89,7 +89,8 @@ export class RedisChangeBus implements ChangeBus {
     const outcome = await Promise.race([subscribed, timeout]);
     clearTimeout(timer);
     bus.#sub.off('error', failed!);
-    if (outcome !== 'ok') {
+    // One line per outage: a refused connection has already been reported by #degraded.
+    if (outcome !== 'ok' && !bus.#reportedDown) {
       options.log.warn({ channel: bus.#channel }, 'redis unreachable; change notices fall back to polling');
       bus.#reportedDown = true;
     }
