@@ -10,7 +10,10 @@ import { bootstrapStore, type BootstrapResult } from './bootstrap.ts';
 import cluster from 'node:cluster';
 import type { ChangeBus, PersonsChanged } from './cache/change-bus.ts';
 import { ClusterChangeBus } from './cluster/cluster-change-bus.ts';
+import { FallbackChangeBus } from './cache/fallback-change-bus.ts';
 import { MemoryChangeBus } from './cache/memory/memory-change-bus.ts';
+import { PgNotifyChangeBus } from './cache/postgres/pg-notify-change-bus.ts';
+import { RedisDefinitionsMirror } from './cache/redis/redis-definitions-mirror.ts';
 import { RedisChangeBus } from './cache/redis/redis-change-bus.ts';
 import { PersonCache } from './cache/person-cache.ts';
 import { SnapshotCache } from './cache/snapshot-cache.ts';
@@ -23,6 +26,7 @@ import { createLogger, type Logger } from './log.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { openStore } from './store/open-store.ts';
 import { createGeneratedKeyCipher, createPayloadCipher, type PayloadCipher } from './auth/payload-cipher.ts';
+import { KeyRevocations } from './auth/key-revocations.ts';
 import { defaultGeoipDbPath, openGeoipDb, type GeoipLookup } from './geoip/geoip-db.ts';
 import type { Store } from './store/store.ts';
 import { Scheduler } from './schedule/scheduler.ts';
@@ -45,6 +49,13 @@ export interface AppOptions {
   now?: () => number;
   /** Include process metrics (CPU, heap) in /metrics. Default true. */
   defaultMetrics?: boolean;
+  /**
+   * PostgreSQL is unreachable at start (the caller's start-up retries ran out): skip migrating and
+   * bootstrapping, and serve flags read-only from the Redis definitions mirror until the database
+   * answers (readiness: `degraded`, `definitionsMirror: true`). Needs REDIS_URL. The start-up
+   * retry loop in main.ts decides when to call this.
+   */
+  startDegraded?: boolean;
   /** Folder of the built admin UI; null = no UI. Default: this checkout's `web/dist`. */
   webDir?: string | null;
   /** Clock for SSE heartbeats (tests); given ⇒ no heartbeat timer, call `server.vexilStreams.tick()`. */
@@ -87,23 +98,23 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       onConnectionError: (err) => log.warn({ err }, 'database connection lost'),
     }));
   try {
-    if (ownsStore) {
+    const degraded = options.startDegraded === true;
+    if (degraded && !config.redisUrl) throw new Error('a degraded start (database unreachable) needs REDIS_URL: the definitions mirror is what it serves');
+    if (ownsStore && !degraded) {
       await store.migrate();
       log.info({ backend: config.databaseUrl ? 'postgres' : 'embedded' }, 'store migrated');
     }
-    const bootstrap = await bootstrapStore(store, {
-      bootstrapKey: config.bootstrapKey,
-      log,
-      print: options.print ?? ((text) => process.stdout.write(`${text}\n`)),
-    });
+    if (degraded) log.warn('database unreachable at start: serving flags read-only from the Redis definitions mirror (degraded mode)');
+    const bootstrap = degraded
+      ? { project: null, personalApiKey: null }
+      : await bootstrapStore(store, {
+          bootstrapKey: config.bootstrapKey,
+          log,
+          print: options.print ?? ((text) => process.stdout.write(`${text}\n`)),
+        });
     const ownsBus = options.bus === undefined;
-    const bus =
-      options.bus ??
-      (config.redisUrl
-        ? await RedisChangeBus.open({ url: config.redisUrl, log, channel: options.redisChannel })
-        : cluster.isWorker
-          ? new ClusterChangeBus() // the node's other workers hear it through the primary
-          : new MemoryChangeBus());
+    const bus = options.bus ?? (await openChangeBus(config, log, options.redisChannel));
+    const mirror = options.bus === undefined && config.redisUrl ? new RedisDefinitionsMirror({ url: config.redisUrl, prefix: options.redisChannel ?? config.redisPrefix, log }) : null;
     // Each worker counts only what it served; the label tells a scraper's samples apart.
     const workerLabel = cluster.isWorker && cluster.worker ? { worker: String(cluster.worker.id) } : undefined;
     const metrics = createMetrics({ defaultMetrics: options.defaultMetrics ?? true, labels: workerLabel });
@@ -111,6 +122,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       store,
       bus,
       log,
+      mirror: mirror ?? undefined,
       pollIntervalMs: config.snapshotPollSeconds * 1000,
       onRebuild: (result, cached) => {
         metrics.snapshotRebuilds.inc({ result });
@@ -126,8 +138,15 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
             // staleness if one is lost (Redis down).
             maxAgeMs: config.snapshotPollSeconds * 1000,
             onLookup: (result) => metrics.personCacheLookups.inc({ result }),
+            // Off a notice path, person notices from other nodes may not arrive: read the store.
+            trusted: () => Object.values(bus.subscribed).every(Boolean),
           })
         : null;
+    // A key revoked on any node: remembered definitions authorizations go on every node.
+    const keyRevocations = new KeyRevocations();
+    const unsubscribeKeys = bus.subscribe((notice) => {
+      if (notice.keysRevoked) keyRevocations.revoked();
+    });
     const now = options.now ?? Date.now;
     const usage = new UsageRecorder(store);
     const payloadCipher = openPayloadCipher(config);
@@ -145,6 +164,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       webDir: options.webDir === undefined ? defaultWebDir() : options.webDir,
       streamClock: options.streamClock,
       usage,
+      keyRevocations,
     });
     // Definitions changes also cover static cohort membership, which cached lookups carry.
     const notifyDefinitionsChanged = async (projectId: number) => {
@@ -157,6 +177,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
           if (notice.persons) applyPersonsNotice(personCache, notice.projectId, notice.persons);
         })
       : null;
+    // Person notices sent while this node was cut off from the bus never arrived: drop every
+    // cached lookup rather than serve one that may be stale until its age cap.
+    const unsubscribeResumed = personCache ? bus.onResumed(() => personCache.clear()) : null;
     const personsNotice = (projectId: number, persons: PersonsChanged) => {
       if (!personCache) return;
       applyPersonsNotice(personCache, projectId, persons);
@@ -170,6 +193,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       rateLimiter: adminLimiter,
       onDefinitionsChanged: notifyDefinitionsChanged,
       onMembershipChanged: (projectId) => personsNotice(projectId, { all: true }),
+      onKeyRevoked: async () => {
+        keyRevocations.revoked();
+        await bus.publish({ projectId: 0, revision: null, keysRevoked: true });
+      },
       bodyLimitBytes: config.bodyLimitBytes,
       payloadCipher,
       now,
@@ -219,8 +246,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         // Counts of requests answered before the server closed; a failed write is logged, not fatal.
         await usage.stop().catch((err: unknown) => log.error({ err }, 'flag usage flush on close failed'));
         unsubscribePersons?.();
+        unsubscribeResumed?.();
+        unsubscribeKeys();
         snapshots.stop();
         if (ownsBus) await bus.close();
+        await mirror?.close();
         if (ownsStore) await store.close();
       },
     };
@@ -228,6 +258,22 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     if (ownsStore) await store.close().catch(() => undefined);
     throw err;
   }
+}
+
+/**
+ * The change bus the config calls for: Redis with PostgreSQL NOTIFY behind it (both URLs),
+ * NOTIFY alone (PostgreSQL, no Redis), Redis alone (embedded database), else in-process.
+ */
+async function openChangeBus(config: Config, log: Logger, channel: string | undefined): Promise<ChangeBus> {
+  const prefix = channel ?? config.redisPrefix;
+  const redis = config.redisUrl ? await RedisChangeBus.open({ url: config.redisUrl, log, channel: channel ?? `${prefix}:definitions`, connectionName: prefix }) : null;
+  const pg = config.databaseUrl
+    ? await PgNotifyChangeBus.open({ url: config.databaseUrl, log, channel: `${prefix.toLowerCase().replace(/[^a-z0-9_]/g, '_').replace(/^(?=[0-9])/, '_')}_definitions`.slice(0, 63) })
+    : null;
+  if (redis && pg) return new FallbackChangeBus(redis, pg);
+  // Without either, only the embedded database is left, which runs one process; a worker still
+  // relays through the primary, so the bus choice never depends on that rule.
+  return redis ?? pg ?? (cluster.isWorker ? new ClusterChangeBus() : new MemoryChangeBus());
 }
 
 /** Drops the cached lookups a person notice names. */

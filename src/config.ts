@@ -22,6 +22,8 @@ export interface Config {
   readonly databaseUrl: string | null;
   /** Redis URL for cross-node change notices. Unset (default) ⇒ in-process bus (single node). */
   readonly redisUrl: string | null;
+  /** Prefix of Vexil's Redis keys and channel, so deployments can share one Redis. Default `vexil`. */
+  readonly redisPrefix: string;
   /** Directory of the embedded database. Default ./data. */
   readonly dataDir: string;
   /** When set, this exact string is always a valid full-access personal API key. Default unset. */
@@ -161,6 +163,7 @@ export function loadConfig(env: Env = process.env): Config {
     host: str('HOST') ?? '0.0.0.0',
     databaseUrl: url('DATABASE_URL', ['postgres:', 'postgresql:']),
     redisUrl: url('REDIS_URL', ['redis:', 'rediss:']),
+    redisPrefix: str('VEXIL_REDIS_PREFIX') ?? 'vexil',
     dataDir: str('VEXIL_DATA_DIR') ?? './data',
     bootstrapKey,
     logLevel: logLevels.includes(logLevel) ? logLevel : 'info',

@@ -81,3 +81,11 @@ export function isVexilError(err: unknown): err is VexilError {
  * enough not to hammer a recovering server, short enough for a failover or a reconnect.
  */
 export const RETRY_AFTER_SECONDS = 2;
+
+/**
+ * PostHog's answer (`posthog/api/feature_flag.py` update path) to a flag write whose `version` is
+ * no longer the stored one: 409 `conflict`, so no update is lost silently.
+ */
+export function staleFlagVersion(): VexilError {
+  return new VexilError('VXL_CONFLICT', { message: 'The feature flag was updated by another user since you started editing it. Please refresh and try again.' });
+}

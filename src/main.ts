@@ -37,6 +37,11 @@ async function main(): Promise<void> {
     totalMs: config.startupRetrySeconds * 1000,
     target,
     warn: (fields, msg) => log.warn(fields, msg),
+  }).catch((err: unknown) => {
+    // PostgreSQL still unreachable after the retries: with Redis, serve what its definitions
+    // mirror holds, read-only, rather than not at all (issue 15).
+    if (!(err instanceof StartupFailed) || !config.databaseUrl || !config.redisUrl) throw err;
+    return createApp(config, { log, startDegraded: true });
   });
   let stopping = false;
   const stop = (signal: string) => {

@@ -22,6 +22,8 @@ export interface AdminDeps {
    * not part of the definitions, so cached person lookups of the project go stale.
    */
   onMembershipChanged?(projectId: number): void | Promise<void>;
+  /** Called after a personal API key is deleted, so every node drops authorizations it remembers. */
+  onKeyRevoked?(): void | Promise<void>;
   /** Encrypts flag payloads at rest; null/absent ⇒ `has_encrypted_payloads: true` is a 400. */
   payloadCipher?: PayloadCipher | null;
   /** Largest accepted request body in bytes; default 1 MiB. */

@@ -5,7 +5,7 @@
  * Every write goes through the store (which bumps `version` and logs activity), then notifies.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { VexilError, isVexilError } from '../errors.ts';
+import { VexilError, isVexilError, staleFlagVersion } from '../errors.ts';
 import type { FlagFiltersDef } from '../engine/types.ts';
 import type { FlagRow, ProjectDefinitionsRow, Store } from '../store/store.ts';
 import { projectRoutes } from './auth.ts';
@@ -158,14 +158,13 @@ export function registerFlagRoutes(app: FastifyInstance, deps: AdminDeps): void 
   const update = (method: 'PATCH' | 'PUT') => write(async (req, _reply, { project, actor }) => {
     const flag = await getFlagOr404(store, project.id, req);
     const body = parseWith(method === 'PUT' ? flagCreateSchema : flagPatchSchema, requireObject(req.body));
-    if (body.version !== undefined && body.version !== flag.version) {
-      throw new VexilError('VXL_CONFLICT', { message: 'The feature flag was updated by another user since you started editing it. Please refresh and try again.' });
-    }
+    // Early answer for the common case; the store re-checks under the row lock (racing nodes).
+    if (body.version !== undefined && body.version !== flag.version) throw staleFlagVersion();
     if (body.key !== undefined) await validateKey(store, project.id, body.key, flag.id);
     if (body.deleted === false && flag.deleted && body.key === undefined) await validateKey(store, project.id, flag.key, flag.id);
     const defs = await definitionsOf(store, project.id);
     const flagWrite = prepareFlagUpdate(flag, body, method, defs, cipher);
-    const row = await keyAttr(store.updateFlag(project.id, flag.id, flagWrite, actor));
+    const row = await keyAttr(store.updateFlag(project.id, flag.id, flagWrite, actor, body.version));
     if (row === null) throw new VexilError('VXL_NOT_FOUND');
     await notifyChanged(deps, project.id, req);
     return respondFlag(deps, project.id, row, cipher);

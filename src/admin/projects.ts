@@ -189,6 +189,11 @@ export function registerProjectRoutes(app: FastifyInstance, deps: AdminDeps): vo
     const target = await managedKey(req, key);
     if (!(await store.deletePersonalApiKey(target.id))) throw new VexilError('VXL_NOT_FOUND');
     req.log.info({ keyId: target.id, by: key.id }, 'personal API key deleted');
+    try {
+      await deps.onKeyRevoked?.();
+    } catch (err) {
+      req.log.error({ err, keyId: target.id }, 'key revocation notice failed');
+    }
     return reply.code(204).send();
   });
 

@@ -18,6 +18,12 @@ export interface PersonCacheOptions {
   now?: () => number;
   /** Called on every get, for metrics. */
   onLookup?(result: 'hit' | 'miss'): void;
+  /**
+   * Whether cached entries can be trusted now: false while this node does not hear other nodes'
+   * person notices (its change-bus subscription is down), when every get misses and set keeps
+   * nothing, so a write through another node is read from the store at once. Default: always.
+   */
+  trusted?: () => boolean;
 }
 
 /** Proof of when a load started: `set` with it is dropped if what the load read was invalidated meanwhile. */
@@ -65,6 +71,7 @@ export class PersonCache {
   private readonly maxAgeMs: number;
   private readonly now: () => number;
   private readonly onLookup?: (result: 'hit' | 'miss') => void;
+  private readonly trusted: () => boolean;
   /** Invalidation sequence; with `recent`, lets a load that raced a write be discarded. */
   private seq = 0;
   private loadsInFlight = 0;
@@ -81,6 +88,7 @@ export class PersonCache {
     this.maxAgeMs = options.maxAgeMs ?? 30_000;
     this.now = options.now ?? Date.now;
     this.onLookup = options.onLookup;
+    this.trusted = options.trusted ?? (() => true);
   }
 
   /** Entries held. */
@@ -90,6 +98,10 @@ export class PersonCache {
 
   /** The cached data for exactly this query, or undefined. A hit becomes the most recently used. */
   get(query: EvaluationDataQuery): EvaluationData | undefined {
+    if (!this.trusted()) {
+      this.onLookup?.('miss');
+      return undefined;
+    }
     const key = personCacheKey(query);
     const entry = this.entries.get(key);
     if (entry !== undefined && this.maxAgeMs > 0 && this.now() - entry.storedAt >= this.maxAgeMs) this.delete(key);
@@ -126,7 +138,7 @@ export class PersonCache {
       this.release(ticket);
       if (stale) return;
     }
-    if (this.maxEntries === 0) return;
+    if (this.maxEntries === 0 || !this.trusted()) return;
     const key = personCacheKey(query);
     this.delete(key);
     this.entries.set(key, { data, storedAt: this.now(), deps });

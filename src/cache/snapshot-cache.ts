@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { compileSnapshot, type FlagSnapshot, type ProjectDefs } from '../engine/index.ts';
 import type { ProjectDefinitionsRow, ProjectRow, Store } from '../store/store.ts';
 import type { ChangeBus, ChangeNotice } from './change-bus.ts';
+import type { DefinitionsMirror } from './definitions-mirror.ts';
 
 /** One project at one revision: its definitions, compiled snapshot and anything derived from them. */
 export interface ProjectEntry {
@@ -29,6 +30,12 @@ export interface SnapshotCacheOptions {
   log: Logger;
   /** Revision poll interval, ms; 0 disables the poll (tests drive it with pollOnce()). */
   pollIntervalMs: number;
+  /**
+   * Shared copy of the definitions (Redis). Receivers of a change notice read the new revision
+   * from it instead of rebuilding from the database, and a project met while the database is
+   * unreachable is loaded from it. Optional: without it every load reads the store.
+   */
+  mirror?: DefinitionsMirror;
   /** Called after each rebuild attempt (metrics). */
   onRebuild?: (result: 'ok' | 'error', cachedProjects: number) => void;
 }
@@ -95,10 +102,13 @@ export class SnapshotCache {
   readonly #unknownTokens = new Map<string, number>();
   readonly #inflight = new Map<number, Promise<ProjectEntry | null>>();
   readonly #stale = new Set<number>();
+  /** Highest revision a notice announced per project, not yet served: the mirror may hold it. */
+  readonly #announced = new Map<number, number>();
+  readonly #swapListeners = new Set<(entry: ProjectEntry, previous: ProjectEntry | undefined) => void>();
   #unsubscribe: (() => void) | null = null;
+  #unsubscribeResumed: (() => void) | null = null;
   #timer: NodeJS.Timeout | null = null;
   #polling = false;
-  readonly #swapListeners = new Set<(entry: ProjectEntry, previous: ProjectEntry | undefined) => void>();
 
   constructor(options: SnapshotCacheOptions) {
     this.#opts = options;
@@ -107,6 +117,12 @@ export class SnapshotCache {
   /** Subscribes to change notices and starts the revision poll. */
   start(): void {
     this.#unsubscribe = this.#opts.bus.subscribe((n) => this.#onNotice(n));
+    // Back on the bus after a cut: notices sent meanwhile are lost, so compare revisions now
+    // rather than at the next poll.
+    this.#unsubscribeResumed = this.#opts.bus.onResumed(() => {
+      this.#opts.log.info('change notices resumed; checking revisions');
+      void this.pollOnce();
+    });
     if (this.#opts.pollIntervalMs > 0) {
       this.#timer = setInterval(() => void this.pollOnce(), this.#opts.pollIntervalMs);
       this.#timer.unref();
@@ -117,6 +133,8 @@ export class SnapshotCache {
   stop(): void {
     this.#unsubscribe?.();
     this.#unsubscribe = null;
+    this.#unsubscribeResumed?.();
+    this.#unsubscribeResumed = null;
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = null;
   }
@@ -135,6 +153,16 @@ export class SnapshotCache {
     return () => this.#swapListeners.delete(listener);
   }
 
+  /** The change bus's paths and whether this node is subscribed on each (readiness shows them). */
+  get changeNotices(): Readonly<Record<string, boolean>> {
+    return this.#opts.bus.subscribed;
+  }
+
+  /** Whether projects can be loaded without the store (a definitions mirror is configured). */
+  get hasMirror(): boolean {
+    return this.#opts.mirror !== undefined;
+  }
+
   /** The cached entry for a project token, without I/O; undefined when not cached. */
   peekToken(token: string): ProjectEntry | undefined {
     const id = this.#idByToken.get(token);
@@ -148,7 +176,15 @@ export class SnapshotCache {
     if (!PLAUSIBLE_TOKEN.test(token)) return null;
     const unknownUntil = this.#unknownTokens.get(token);
     if (unknownUntil !== undefined && unknownUntil > Date.now()) return null;
-    const project = await this.#opts.store.getProjectByApiToken(token);
+    let project: ProjectRow | null;
+    try {
+      project = await this.#opts.store.getProjectByApiToken(token);
+    } catch (err) {
+      // The database is unreachable: a project this node never served may still be mirrored.
+      const mirrored = await this.#opts.mirror?.getByToken(token);
+      if (!mirrored) throw err;
+      return this.#install(mirrored.project.id, mirrored, 'mirror');
+    }
     if (!project) {
       if (this.#unknownTokens.size >= UNKNOWN_TOKEN_MAX) this.#unknownTokens.clear();
       this.#unknownTokens.set(token, Date.now() + UNKNOWN_TOKEN_TTL_MS);
@@ -169,6 +205,8 @@ export class SnapshotCache {
   async refresh(projectId: number): Promise<void> {
     this.#unknownTokens.clear();
     const entry = await this.#load(projectId);
+    // The mirror first, so a node that hears the notice finds the new revision there.
+    if (entry) await this.#opts.mirror?.put(entry.definitions);
     await this.#opts.bus.publish({ projectId, revision: entry?.revision ?? null });
   }
 
@@ -193,13 +231,16 @@ export class SnapshotCache {
   }
 
   #onNotice(notice: ChangeNotice): void {
-    // Person-data notices leave the definitions alone.
-    if (notice.persons) return;
+    // Person-data and key notices leave the definitions alone.
+    if (notice.persons || notice.keysRevoked) return;
     this.#unknownTokens.clear();
     const entry = this.#byId.get(notice.projectId);
     // Uncached projects load on first use; a notice about a revision we already serve is our own echo.
     if (!entry || (notice.revision !== null && entry.revision >= notice.revision)) return;
-    void this.#load(notice.projectId);
+    // The same notice arriving on a second bus (Redis and PostgreSQL both carry definitions notices).
+    if (notice.revision !== null && (this.#announced.get(notice.projectId) ?? -1) >= notice.revision) return;
+    if (notice.revision !== null) this.#announced.set(notice.projectId, Math.max(notice.revision, this.#announced.get(notice.projectId) ?? 0));
+    void this.#load(notice.projectId).catch(() => undefined);
   }
 
   /** One load per project at a time; a change noticed during a load triggers one more pass. */
@@ -226,37 +267,66 @@ export class SnapshotCache {
   }
 
   async #build(projectId: number): Promise<ProjectEntry | null> {
-    const { store, log, onRebuild } = this.#opts;
+    const { store, log, onRebuild, mirror } = this.#opts;
     const current = this.#byId.get(projectId);
+    // A notice named a revision: the publisher mirrored it before publishing, so one Redis
+    // round trip replaces the database rebuild (the propagation fast path).
+    const announced = this.#announced.get(projectId);
+    if (mirror && announced !== undefined) {
+      const mirrored = await mirror.get(projectId);
+      if (mirrored && mirrored.project.revision >= announced) return this.#install(projectId, mirrored, 'mirror');
+    }
+    let defs: ProjectDefinitionsRow | null;
     try {
-      const defs = await store.loadProjectDefinitions(projectId);
-      if (!defs) {
-        this.#drop(projectId);
-        return null;
-      }
-      // Same revision (or an older read racing a newer one): keep what is served.
-      if (current && defs.project.revision <= current.revision && defs.project.apiToken === current.project.apiToken) return current;
-      const entry = makeEntry(defs, compileSnapshot(toProjectDefs(defs)));
-      if (current && current.project.apiToken !== entry.project.apiToken) this.#idByToken.delete(current.project.apiToken);
-      this.#byId.set(projectId, entry);
-      this.#idByToken.set(entry.project.apiToken, projectId);
-      onRebuild?.('ok', this.#byId.size);
-      log.info({ projectId, revision: entry.revision, flags: defs.flags.length }, 'snapshot reloaded');
-      for (const listener of this.#swapListeners) {
-        try {
-          listener(entry, current);
-        } catch (err) {
-          log.error({ err, projectId }, 'snapshot swap listener failed');
-        }
-      }
-      return entry;
+      defs = await store.loadProjectDefinitions(projectId);
     } catch (err) {
+      // The database is unreachable: the mirror still knows projects this node never served.
+      const mirrored = current ? null : await mirror?.get(projectId);
+      if (mirrored) return this.#install(projectId, mirrored, 'mirror');
       onRebuild?.('error', this.#byId.size);
       // Keep serving the previous snapshot; without one the caller sees the error.
       log.error({ err, projectId }, 'snapshot rebuild failed');
       if (current) return current;
       throw err;
     }
+    if (!defs) {
+      this.#drop(projectId);
+      return null;
+    }
+    // Keeps the mirror filled for projects that have not changed since it was (re)started.
+    if (mirror) void mirror.put(defs);
+    try {
+      return this.#install(projectId, defs, 'store');
+    } catch (err) {
+      onRebuild?.('error', this.#byId.size);
+      log.error({ err, projectId }, 'snapshot compile failed');
+      if (current) return current;
+      throw err;
+    }
+  }
+
+  /** Compiles and serves `defs` unless this node already serves that revision or a newer one. */
+  #install(projectId: number, defs: ProjectDefinitionsRow, source: 'store' | 'mirror'): ProjectEntry {
+    const { log, onRebuild } = this.#opts;
+    const current = this.#byId.get(projectId);
+    const announced = this.#announced.get(projectId);
+    if (announced !== undefined && defs.project.revision >= announced) this.#announced.delete(projectId);
+    // Same revision (or an older read racing a newer one): keep what is served.
+    if (current && defs.project.revision <= current.revision && defs.project.apiToken === current.project.apiToken) return current;
+    const entry = makeEntry(defs, compileSnapshot(toProjectDefs(defs)));
+    if (current && current.project.apiToken !== entry.project.apiToken) this.#idByToken.delete(current.project.apiToken);
+    this.#byId.set(projectId, entry);
+    this.#idByToken.set(entry.project.apiToken, projectId);
+    onRebuild?.('ok', this.#byId.size);
+    log.info({ projectId, revision: entry.revision, flags: defs.flags.length, source }, 'snapshot reloaded');
+    for (const listener of this.#swapListeners) {
+      try {
+        listener(entry, current);
+      } catch (err) {
+        log.error({ err, projectId }, 'snapshot swap listener failed');
+      }
+    }
+    return entry;
   }
 
   #drop(projectId: number): void {

@@ -43,6 +43,13 @@ export class ClusterChangeBus implements ChangeBus {
     return () => this.#handlers.delete(handler);
   }
 
+  /** Never called: the IPC channel lives as long as the worker. */
+  onResumed(_handler: () => void): () => void {
+    return () => undefined;
+  }
+
+  readonly subscribed = {};
+
   async close(): Promise<void> {
     this.#handlers.clear();
     this.proc.off('message', this.#onMessage);

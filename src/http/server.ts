@@ -25,6 +25,7 @@ import { loadWebUi, registerWebUi } from './routes/web-ui.ts';
 import { registerSdkConfigRoutes } from './routes/sdk-config.ts';
 import { registerRemoteConfigRoute } from './routes/remote-config.ts';
 import type { PayloadCipher } from '../auth/payload-cipher.ts';
+import type { KeyRevocations } from '../auth/key-revocations.ts';
 import type { GeoipSettings } from './flags/geoip-properties.ts';
 import { registerStreams } from './streams/register-streams.ts';
 
@@ -64,6 +65,8 @@ export interface ServerDeps {
   geoip?: GeoipSettings;
   /** Clock for SSE heartbeats; given ⇒ no heartbeat timer, tests call `server.vexilStreams.tick()`. */
   streamClock?: () => number;
+  /** Personal API key revocations, from this node or others; absent = remembered authorizations expire on their own. */
+  keyRevocations?: KeyRevocations;
 }
 
 /** Deepest JSON nesting accepted in SDK bodies; real bodies stay under 10. */
@@ -186,7 +189,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     recordRequest,
     log: deps.log as FastifyBaseLogger,
   });
-  registerDefinitionsRoutes(app, { store: deps.store, snapshots: deps.snapshots, rateLimiter: rate > 0 ? new RateLimiter(rate) : null });
+  registerDefinitionsRoutes(app, { store: deps.store, snapshots: deps.snapshots, rateLimiter: rate > 0 ? new RateLimiter(rate) : null, keyRevocations: deps.keyRevocations });
   registerSdkConfigRoutes(app, { snapshots: deps.snapshots });
   registerRemoteConfigRoute(app, { store: deps.store, snapshots: deps.snapshots, payloadCipher: deps.payloadCipher ?? null });
   registerStreams(app, {
@@ -195,6 +198,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     maxBufferBytes: settings.streamMaxBufferBytes ?? 4 * 1024 * 1024,
     rateLimitPerSecond: rate,
     clock: deps.streamClock,
+    keyRevocations: deps.keyRevocations,
   });
   const webUi = deps.webDir ? loadWebUi(deps.webDir) : null;
   const sendUi = webUi === null ? null : await registerWebUi(app, webUi);

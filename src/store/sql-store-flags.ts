@@ -3,7 +3,7 @@
  * Feature flags: list, read, create and update, each write with its activity row, version bump
  * and project revision bump in one transaction (spec §8.1).
  */
-import { VexilError } from '../errors.ts';
+import { VexilError, staleFlagVersion } from '../errors.ts';
 import type { ActivityRow, FlagRow, FlagWrite } from './store.ts';
 import { isUniqueViolation, likeEscape, sqlState, withTransaction, type SqlClient, type SqlDriver } from './sql-client.ts';
 import { toFlag } from './sql-rows.ts';
@@ -109,20 +109,31 @@ export async function updateFlag(
   flagId: number,
   write: FlagWrite,
   actor: string,
+  expectedVersion?: number,
 ): Promise<FlagRow | null> {
   if (!Number.isSafeInteger(flagId) || flagId <= 0 || flagId > 2 ** 31 - 1) return null;
   try {
-    return await withTransaction(db, (tx) => updateFlagIn(tx, projectId, flagId, write, actor));
+    return await withTransaction(db, (tx) => updateFlagIn(tx, projectId, flagId, write, actor, expectedVersion));
   } catch (err) {
     throw keyExists(err);
   }
 }
 
 /** updateFlag's work inside the caller's transaction (scheduled changes apply in their claim's). */
-export async function updateFlagIn(tx: SqlClient, projectId: number, flagId: number, write: FlagWrite, actor: string): Promise<FlagRow | null> {
+export async function updateFlagIn(
+  tx: SqlClient,
+  projectId: number,
+  flagId: number,
+  write: FlagWrite,
+  actor: string,
+  expectedVersion?: number,
+): Promise<FlagRow | null> {
   const [old] = await tx.query('SELECT * FROM feature_flags WHERE project_id = $1 AND id = $2 FOR UPDATE', [projectId, flagId]);
   if (!old) return null;
   const before = toFlag(old);
+  // Checked under FOR UPDATE: a check before the transaction would let two racing writers
+  // that both read version N both pass and the second silently overwrite the first.
+  if (expectedVersion !== undefined && before.version !== expectedVersion) throw staleFlagVersion();
   const a = assignments(write, FLAG_COLUMNS, 3);
   const sets = a.columns.map((c, i) => `${c} = ${a.placeholders[i]}`);
   const [row] = await tx.query(

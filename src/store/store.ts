@@ -317,7 +317,12 @@ export interface Store {
   /** Throws VexilError VXL_FLAG_KEY_EXISTS when a non-deleted flag has the key; hard-deletes a soft-deleted one with the same key. */
   createFlag(projectId: number, write: FlagWrite & { key: string }, actor: string): Promise<FlagRow>;
   /** null when the flag does not exist in this project. */
-  updateFlag(projectId: number, flagId: number, write: FlagWrite, actor: string): Promise<FlagRow | null>;
+  /**
+   * Updates a flag and bumps its version. With `expectedVersion`, the stored version is compared
+   * under the row lock, so two writers that read the same version cannot both win: the loser
+   * gets VXL_CONFLICT (PostHog's 409) instead of silently overwriting the winner.
+   */
+  updateFlag(projectId: number, flagId: number, write: FlagWrite, actor: string, expectedVersion?: number): Promise<FlagRow | null>;
   listFlagActivity(projectId: number, flagId: number, query: { limit: number; offset: number }): Promise<{ count: number; rows: ActivityRow[] }>;
 
   // Cohorts.

@@ -66,6 +66,7 @@ test('reads every variable', () => {
       host: '127.0.0.1',
       databaseUrl: 'postgres://u@h:5432/db',
       redisUrl: 'redis://127.0.0.1:6379',
+      redisPrefix: 'vexil',
       dataDir: '/var/lib/vexil',
       bootstrapKey: 'phx_0123456789abcdef',
       logLevel: 'debug',

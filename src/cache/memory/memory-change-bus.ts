@@ -20,6 +20,13 @@ export class MemoryChangeBus implements ChangeBus {
     return () => this.#handlers.delete(handler);
   }
 
+  /** Never called: in-process delivery cannot be cut off. */
+  onResumed(_handler: () => void): () => void {
+    return () => undefined;
+  }
+
+  readonly subscribed = {};
+
   async close(): Promise<void> {
     this.#handlers.clear();
   }

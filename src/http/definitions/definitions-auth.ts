@@ -8,6 +8,7 @@ import { bearerToken, digestsEqual, hashSecret } from '../../auth/keys.ts';
 import { recordKeyUse } from '../../auth/key-use.ts';
 import { VexilError } from '../../errors.ts';
 import type { Store } from '../../store/store.ts';
+import type { KeyRevocations } from '../../auth/key-revocations.ts';
 
 const READ_SCOPES = new Set(['*', 'feature_flag:read', 'feature_flag:write']);
 
@@ -54,14 +55,17 @@ const ALLOW_MAX_ENTRIES = 10_000;
  * authorizeDefinitions with successes remembered for a few seconds per (key digest, project), so
  * SDK polling (mostly answered 304) does not query the database and hash-compare every time.
  * Failures are never cached. A rotated project secret stays valid as the backup, so the only
- * thing a reuse can grant that a fresh check would refuse is a revoked personal key's polling, for
- * at most ALLOW_TTL_MS after `DELETE /api/personal_api_keys/:id/` (README says so).
+ * thing a reuse can grant that a fresh check would refuse is a revoked personal key's polling:
+ * `revocations` (fired by `DELETE /api/personal_api_keys/:id/` on any node, through the change
+ * bus) drops every remembered success; without it, for at most ALLOW_TTL_MS.
  */
 export function createDefinitionsAuthorizer(
   store: Store,
   now: () => number = Date.now,
+  revocations?: KeyRevocations,
 ): (authorization: string | undefined, projectId: number) => Promise<void> {
   const allowed = new Map<string, number>();
+  revocations?.onRevoked(() => allowed.clear());
   return async (authorization, projectId) => {
     const presented = bearerToken(authorization);
     if (presented === null) throw new VexilError('VXL_NOT_AUTHENTICATED');

@@ -10,6 +10,7 @@ import { VexilError } from '../../errors.ts';
 import type { ProjectEntry, SnapshotCache } from '../../cache/snapshot-cache.ts';
 import type { Store } from '../../store/store.ts';
 import { createDefinitionsAuthorizer } from '../definitions/definitions-auth.ts';
+import type { KeyRevocations } from '../../auth/key-revocations.ts';
 import { buildDefinitionsBody, type DefinitionsBody } from '../definitions/definitions-body.ts';
 import type { RateLimiter } from '../rate-limit.ts';
 
@@ -18,6 +19,8 @@ export interface DefinitionsRouteDeps {
   store: Store;
   snapshots: SnapshotCache;
   rateLimiter: RateLimiter | null;
+  /** Revoked personal API keys: remembered authorizations are dropped at once. */
+  keyRevocations?: KeyRevocations;
 }
 
 const ALLOW = 'GET, OPTIONS, HEAD';
@@ -94,7 +97,7 @@ function handler(
 
 /** Registers the definitions endpoints. */
 export function registerDefinitionsRoutes(app: FastifyInstance, deps: DefinitionsRouteDeps): void {
-  const authorize = createDefinitionsAuthorizer(deps.store);
+  const authorize = createDefinitionsAuthorizer(deps.store, Date.now, deps.keyRevocations);
   const byToken = handler(
     deps,
     authorize,

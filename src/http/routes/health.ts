@@ -25,6 +25,14 @@ export interface ReadinessBody {
   projectsLoaded: number;
   /** The process that answered: with VEXIL_WORKERS > 1, one of the node's workers. */
   pid: number;
+  /** Whether projects not in memory can still be loaded from the Redis definitions mirror. */
+  definitionsMirror: boolean;
+  /**
+   * Each path change notices reach this node by and whether it is on it now, e.g.
+   * `{ "redis": false, "postgres": true }` while Redis is unreachable; `{}` for a single process.
+   * Informational: a node off a path still serves (status is not affected).
+   */
+  changeNotices: Readonly<Record<string, boolean>>;
 }
 
 /** Times one store ping, bounded by READINESS_TIMEOUT_MS. */
@@ -57,7 +65,7 @@ export function registerHealthRoutes(
   app: FastifyInstance,
   deps: {
     store: Store;
-    snapshots: { readonly loadedProjects: number };
+    snapshots: { readonly loadedProjects: number; readonly hasMirror?: boolean; readonly changeNotices?: Readonly<Record<string, boolean>> };
     sendUi?: ((reply: FastifyReply) => unknown) | null;
     /** Set while the server drains: readiness then answers 503 so balancers stop routing here. */
     drain?: DrainState;
@@ -75,14 +83,24 @@ export function registerHealthRoutes(
   app.get('/_readiness', async (request, reply) => {
     // A draining node tells the load balancer to stop routing to it.
     if (deps.drain?.draining) {
-      const body: ReadinessBody = { status: 'shutting_down', checks: { database: { ok: true, latencyMs: 0, error: null } }, projectsLoaded: deps.snapshots.loadedProjects, pid: process.pid };
+      const body: ReadinessBody = {
+        status: 'shutting_down',
+        checks: { database: { ok: true, latencyMs: 0, error: null } },
+        projectsLoaded: deps.snapshots.loadedProjects,
+        definitionsMirror: deps.snapshots.hasMirror === true,
+        changeNotices: deps.snapshots.changeNotices ?? {},
+        pid: process.pid,
+      };
       return reply.code(503).header('connection', 'close').send(body);
     }
     const { err, ...database } = await checkDatabase(deps.store);
     const projectsLoaded = deps.snapshots.loadedProjects;
-    const status: ReadinessBody['status'] = database.ok ? 'ok' : projectsLoaded > 0 ? 'degraded' : 'unavailable';
+    const definitionsMirror = deps.snapshots.hasMirror === true;
+    // With the mirror, projects not yet in memory are still served (read-only, degraded).
+    const status: ReadinessBody['status'] = database.ok ? 'ok' : projectsLoaded > 0 || definitionsMirror ? 'degraded' : 'unavailable';
     if (!database.ok) request.log.warn({ err }, 'readiness: database check failed');
-    const body: ReadinessBody = { status, checks: { database }, projectsLoaded, pid: process.pid };
+    const changeNotices = deps.snapshots.changeNotices ?? {};
+    const body: ReadinessBody = { status, checks: { database }, projectsLoaded, definitionsMirror, changeNotices, pid: process.pid };
     return reply.code(status === 'unavailable' ? 503 : 200).send(body);
   });
 }

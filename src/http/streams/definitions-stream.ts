@@ -17,6 +17,7 @@ import type { ProjectEntry, SnapshotCache } from '../../cache/snapshot-cache.ts'
 import { VexilError } from '../../errors.ts';
 import type { Store } from '../../store/store.ts';
 import { createDefinitionsAuthorizer } from '../definitions/definitions-auth.ts';
+import type { KeyRevocations } from '../../auth/key-revocations.ts';
 import { buildDefinitionsBody } from '../definitions/definitions-body.ts';
 import type { RateLimiter } from '../rate-limit.ts';
 import { projectByToken } from '../routes/definitions.ts';
@@ -28,6 +29,8 @@ export interface DefinitionsStreamDeps {
   snapshots: SnapshotCache;
   hub: SseHub;
   rateLimiter: RateLimiter | null;
+  /** Revoked personal API keys: remembered authorizations are dropped at once. */
+  keyRevocations?: KeyRevocations;
 }
 
 /** The full-payload event of a revision, built once and shared by every reader. */
@@ -50,7 +53,7 @@ function lastEventId(request: FastifyRequest): string | undefined {
 
 /** Registers `/flags/definitions/stream` (and the trailing-slash form). */
 export function registerDefinitionsStream(app: FastifyInstance, deps: DefinitionsStreamDeps): void {
-  const authorize = createDefinitionsAuthorizer(deps.store);
+  const authorize = createDefinitionsAuthorizer(deps.store, Date.now, deps.keyRevocations);
   const handler = async (request: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
     const entry = await projectByToken(deps.snapshots, request.query as Record<string, string | undefined>);
     await authorize(request.headers.authorization, entry.project.id);

@@ -7,6 +7,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { FlagsRouteDeps } from '../routes/flags.ts';
+import type { KeyRevocations } from '../../auth/key-revocations.ts';
 import { RateLimiter } from '../rate-limit.ts';
 import { registerDefinitionsStream } from './definitions-stream.ts';
 import { registerFlagsStream } from './flags-stream.ts';
@@ -30,6 +31,8 @@ export interface StreamsDeps {
   rateLimitPerSecond: number;
   /** Heartbeat clock; when given, no timer runs and the caller calls `vexilStreams.tick()`. */
   clock?: () => number;
+  /** Revoked personal API keys (the definitions stream remembers authorizations). */
+  keyRevocations?: KeyRevocations;
 }
 
 /** Registers `/flags/stream` and `/flags/definitions/stream` on `app`. */
@@ -59,5 +62,5 @@ export function registerStreams(app: FastifyInstance, deps: StreamsDeps): void {
   // browser /flags/stream opens cannot lock server SDKs out of the definitions stream.
   const limiter = () => (deps.rateLimitPerSecond > 0 ? new RateLimiter(deps.rateLimitPerSecond) : null);
   registerFlagsStream(app, { snapshots: flags.snapshots, hub, evaluate: flags, now: flags.now, log: app.log, rateLimiter: limiter() });
-  registerDefinitionsStream(app, { store: flags.store, snapshots: flags.snapshots, hub, rateLimiter: limiter() });
+  registerDefinitionsStream(app, { store: flags.store, snapshots: flags.snapshots, hub, rateLimiter: limiter(), keyRevocations: deps.keyRevocations });
 }

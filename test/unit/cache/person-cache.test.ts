@@ -31,6 +31,17 @@ describe('PersonCache', () => {
     assert.equal(c.get(q(1, 'u', { overrideDistinctIds: ['u', 'anon'] })), undefined);
   });
 
+  test('while not trusted (off the change bus) every get misses and nothing is stored', () => {
+    let trusted = true;
+    const c = new PersonCache({ maxEntries: 10, trusted: () => trusted });
+    c.set(q(1, 'u'), data('a'));
+    trusted = false;
+    assert.equal(c.get(q(1, 'u')), undefined, 'an entry from before the cut is not served');
+    c.set(q(1, 'v'), data('b'));
+    trusted = true;
+    assert.equal(c.get(q(1, 'v')), undefined, 'nothing was stored while not trusted');
+  });
+
   test('keys do not depend on group order and cannot be forged with separators', () => {
     const g1 = [{ groupTypeIndex: 1, groupKey: 'b' }, { groupTypeIndex: 0, groupKey: 'a' }];
     assert.equal(personCacheKey(q(1, 'u', { groups: g1 })), personCacheKey(q(1, 'u', { groups: [...g1].reverse() })));
