@@ -108,13 +108,14 @@ export async function measureGeoip(deps: GeoipCaseDeps): Promise<GeoipCaseResult
     const slices: Record<Variant | 'baseline', Measured[]> = { baseline: [], off: [], unused: [], disabled: [], lookup: [] };
     deps.say(`case 7: ${GEOIP_ROUNDS} rounds of baseline, GeoIP off, unused, disabled, lookup (${GEOIP_SLICE_S}s each; ${ips.length} client addresses)`);
     for (let r = 1; r <= GEOIP_ROUNDS; r++) {
-      // Warm-up in the first round, for what is new to the servers (the baseline and case 2's project are warm).
+      // Warm-up in the first round for every Vexil variant: even case 2's project takes a code
+      // path it has not run before here (no geoip_disable), and the first run showed it (round 1).
       const timing = (warm: boolean) => ({ warmupS: r === 1 && warm ? GEOIP_WARMUP_S : 0, durationS: GEOIP_SLICE_S });
       const baseTarget = { url: `${deps.baseline.base}/flags?v=2`, server: deps.baseline.proc };
       slices.baseline.push(await deps.load(`baseline-geoip-${r}`, baseTarget, { ...post, linesFile: files.lookup }, deps.connections, timing(false)));
       for (const v of VARIANTS) {
         const target = { url: `${servers[v].base}/flags?v=2`, server: servers[v].proc, database: deps.database };
-        slices[v].push(await deps.load(`geoip-${v}-${r}`, target, { ...post, linesFile: files[v] }, deps.connections, timing(v !== 'unused')));
+        slices[v].push(await deps.load(`geoip-${v}-${r}`, target, { ...post, linesFile: files[v] }, deps.connections, timing(true)));
       }
     }
     const perRound = (a: Variant, b: Variant | 'baseline') => slices[a].map((m, i) => m.rps / slices[b][i]!.rps);
