@@ -22,8 +22,8 @@
  *     `p99_ratio_to_baseline_at_same_rate` (Vexil's p99 ÷ the baseline's, median of the rounds)
  *     ≤ 1.5, absolute figures kept beside it; control: the baseline at 70% of its own maximum;
  *  7. GeoIP (bench/http/geoip-case.ts): case 2's request with client addresses in X-Forwarded-For,
- *     on a Vexil without a GeoIP database (off), with it but a project that needs no lookup
- *     (unused), and a project with a `$geoip_country_code` flag with `geoip_disable` (disabled)
+ *     on twin Vexil nodes without a GeoIP database (off) and with it (unused: the project needs no
+ *     lookup), and a project with a `$geoip_country_code` flag with `geoip_disable` (disabled)
  *     and without (lookup), in rounds alternating with the baseline.
  * Also: resident memory of one Vexil process serving 100 projects × 200 flags, snapshot rebuild
  * time of a 1,000-flag project, and start-to-ready time (spawn → /_readiness 200).
@@ -366,7 +366,7 @@ async function main(): Promise<void> {
   const geoip = await measureGeoip({
     vexil,
     baseline,
-    startVexilWithoutGeoip: () => startCluster('vexil', vexilEnv({ VEXIL_GEOIP_DB: join(RUN, 'no-such-geoip.mmdb') }), '/_readiness'),
+    startVexil: (env) => startCluster('vexil', vexilEnv(env), '/_readiness'),
     stopServer: stopCluster,
     load,
     connections: CONNECTIONS,
@@ -579,8 +579,8 @@ async function main(): Promise<void> {
     line(`6. Vexil case 2 at 70% of its maximum of the round (${pacedRates.join(', ')} req/s), ${PACED_ROUNDS} slices of ${PACED_SLICE_S} s`, pacedRun, `p99 ${f(p99Ratio)} × baseline's at the same rate (rounds ${p99Ratios.map((x) => f(x)).join(', ')}); ${pacedRun.late} late sends`, `≤ ${P99_RATIO_TARGET}: ${ok(targets.p99_ratio_to_baseline_at_same_rate_le_1_5)}`),
     line(`6'. baseline at the same rates`, baselinePaced, `${baselinePaced.late} late sends`, ''),
     line(`6''. baseline at 70% of its own maximum, ${baselineOwnPaced.rate} req/s (control: this machine's own tail)`, baselineOwnPaced, `${baselineOwnPaced.late} late sends`, ''),
-    line(`7a. GeoIP off: Vexil with no GeoIP database, case 2's project, X-Forwarded-For (${geoip.addresses} addresses)`, geoip.variants.off, `${f(geoip.variants.off.rps / geoip.baseline.rps)} × baseline`, ''),
-    line('7b. GeoIP unused: database open, project without $geoip_ properties', geoip.variants.unused, `${f(geoip.unusedRatio, 3)} × off (rounds ${geoip.unusedRatioRounds.map((x) => f(x, 3)).join(', ')}; CPU: ${f(geoip.unusedCpuRatio, 3)})`, ''),
+    line(`7a. GeoIP off: a fresh Vexil node with no GeoIP database, case 2's project, X-Forwarded-For (${geoip.addresses} addresses)`, geoip.variants.off, `${f(geoip.variants.off.rps / geoip.baseline.rps)} × baseline`, ''),
+    line('7b. GeoIP unused: its twin node with the database open, project without $geoip_ properties', geoip.variants.unused, `${f(geoip.unusedRatio, 3)} × off (rounds ${geoip.unusedRatioRounds.map((x) => f(x, 3)).join(', ')}; CPU: ${f(geoip.unusedCpuRatio, 3)})`, ''),
     line('7c. GeoIP disabled: + a $geoip_country_code flag, geoip_disable, country in the body', geoip.variants.disabled, `${f(geoip.variants.disabled.rps / geoip.baseline.rps)} × baseline`, ''),
     line('7d. GeoIP lookup: the same project, a lookup per request (every one a cache miss)', geoip.variants.lookup, `${f(geoip.lookupRatio, 3)} × disabled (rounds ${geoip.lookupRatioRounds.map((x) => f(x, 3)).join(', ')}; CPU: ${f(geoip.lookupCpuRatio, 3)}); ${f(geoip.lookupRatioToBaseline)} × baseline`, `≥ 0.5 × baseline: ${ok(targets.geoip_lookup_ratio_to_baseline_ge_0_5)}`),
     '',

@@ -4,10 +4,13 @@
  * do not need it, and stays within the HTTP benchmark's targets when it is on"): `POST /flags?v=2`
  * flat out over HTTP in four variants, measured in GEOIP_ROUNDS alternating rounds together with
  * the node:http baseline, so the machine's drift hits them alike:
- *  - off: a second Vexil started with no GeoIP database (VEXIL_GEOIP_DB names no file), 50-flag project;
- *  - unused: the benchmark's Vexil (bundled database open), the same project: it mentions no
- *    `$geoip_` property, so no lookup;
- *  - disabled: a project of the 50 flags plus one on `$geoip_country_code`, bodies with
+ *  - off: a Vexil started for this case with no GeoIP database (VEXIL_GEOIP_DB names no file),
+ *    case 2's 50-flag project;
+ *  - unused: its twin, started at the same time with the bundled database, the same project: it
+ *    mentions no `$geoip_` property, so no lookup. Twins, so that the two differ in GeoIP only and
+ *    not in what the process has served before (JIT and heap state: the benchmark's own node
+ *    has seen four body shapes by now, and first runs measured that instead);
+ *  - disabled (the benchmark's Vexil): a project of the 50 flags plus one on `$geoip_country_code`, bodies with
  *    `geoip_disable` and the country in the person properties (no lookup);
  *  - lookup: that project, no `geoip_disable`, no country in the body: a lookup per request from
  *    the client IP in `X-Forwarded-For` (VEXIL_TRUST_PROXY), which decides the GeoIP flag.
@@ -47,8 +50,8 @@ export interface GeoipCaseDeps {
   /** The benchmark's Vexil: bundled GeoIP database, VEXIL_TRUST_PROXY=true. */
   vexil: Server;
   baseline: Server;
-  /** Starts a Vexil like the benchmark's, on the same database, with no GeoIP database. */
-  startVexilWithoutGeoip(): Promise<Server>;
+  /** Starts a Vexil like the benchmark's, on the same database, with `env` added. */
+  startVexil(env: NodeJS.ProcessEnv): Promise<Server>;
   stopServer(server: Server): Promise<void>;
   /** The benchmark's measured run (warm-up, wrk, CPU per request). */
   load(name: string, target: { url: string; server: Spawned; database?: string }, o: Omit<ScriptOptions, 'threads'>, connections: number, timing: { warmupS: number; durationS: number }): Promise<Measured>;
@@ -99,17 +102,17 @@ export async function measureGeoip(deps: GeoipCaseDeps): Promise<GeoipCaseResult
     }),
   ) as Record<Variant, string>;
 
-  deps.say(`case 7: GeoIP — starting a Vexil with no GeoIP database next to the benchmark's…`);
-  const off = await deps.startVexilWithoutGeoip();
+  deps.say(`case 7: GeoIP — starting two more Vexil nodes, without and with a GeoIP database…`);
+  const off = await deps.startVexil({ VEXIL_GEOIP_DB: join(deps.runDir, 'no-such-geoip.mmdb') });
+  const unused = await deps.startVexil({});
   try {
-    await checkAnswers(deps, off, geo.token, bodies, ipOf);
-    const servers: Record<Variant, Server> = { off, unused: deps.vexil, disabled: deps.vexil, lookup: deps.vexil };
+    const servers: Record<Variant, Server> = { off, unused, disabled: deps.vexil, lookup: deps.vexil };
+    await checkAnswers(deps, servers, geo.token, bodies, ipOf);
     const post = { method: 'POST', path: '/flags?v=2', headers: { 'Content-Type': 'application/json' }, lineHeader: 'X-Forwarded-For' } as const;
     const slices: Record<Variant | 'baseline', Measured[]> = { baseline: [], off: [], unused: [], disabled: [], lookup: [] };
     deps.say(`case 7: ${GEOIP_ROUNDS} rounds of baseline, GeoIP off, unused, disabled, lookup (${GEOIP_SLICE_S}s each; ${ips.length} client addresses)`);
     for (let r = 1; r <= GEOIP_ROUNDS; r++) {
-      // Warm-up in the first round for every Vexil variant: even case 2's project takes a code
-      // path it has not run before here (no geoip_disable), and the first run showed it (round 1).
+      // Warm-up in the first round for every Vexil variant (two nodes are new, the project of the others is).
       const timing = (warm: boolean) => ({ warmupS: r === 1 && warm ? GEOIP_WARMUP_S : 0, durationS: GEOIP_SLICE_S });
       const baseTarget = { url: `${deps.baseline.base}/flags?v=2`, server: deps.baseline.proc };
       slices.baseline.push(await deps.load(`baseline-geoip-${r}`, baseTarget, { ...post, linesFile: files.lookup }, deps.connections, timing(false)));
@@ -136,6 +139,7 @@ export async function measureGeoip(deps: GeoipCaseDeps): Promise<GeoipCaseResult
     };
   } finally {
     await deps.stopServer(off);
+    await deps.stopServer(unused);
   }
 }
 
@@ -144,13 +148,13 @@ export async function measureGeoip(deps: GeoipCaseDeps): Promise<GeoipCaseResult
  * `disabled` and the GeoIP flag on exactly for its countries, `off` equal to `unused`. Workers
  * hear of the new project by the revision poll, so this retries for a while.
  */
-async function checkAnswers(deps: GeoipCaseDeps, off: Server, geoToken: string, bodies: Record<Variant, (u: BenchUser, i: number) => string>, ipOf: (i: number) => { ip: string; country: string }): Promise<void> {
+async function checkAnswers(deps: GeoipCaseDeps, servers: Record<Variant, Server>, geoToken: string, bodies: Record<Variant, (u: BenchUser, i: number) => string>, ipOf: (i: number) => { ip: string; country: string }): Promise<void> {
   const sample = Array.from({ length: 60 }, (_, k) => (k * 331) % deps.users.length);
   const ask = async (server: Server, v: Variant, i: number) =>
     flagValues(await requestJson(`${server.base}/flags?v=2`, { method: 'POST', headers: { 'x-forwarded-for': ipOf(i).ip }, rawBody: bodies[v](deps.users[i]!, i) }));
   const check = () =>
     pool(sample, 4, async (i) => {
-      const [o, u, d, l] = await Promise.all([ask(off, 'off', i), ask(deps.vexil, 'unused', i), ask(deps.vexil, 'disabled', i), ask(deps.vexil, 'lookup', i)]);
+      const [o, u, d, l] = await Promise.all(VARIANTS.map((v) => ask(servers[v], v, i)));
       const n = deps.defs.flags.length;
       if ([o, u, d, l].some((a) => a.errors) || Object.keys(o.values).length !== n || Object.keys(l.values).length !== n + 1) throw new Error(`GeoIP case: unexpected answer for user ${i}`);
       const want = GEOIP_FLAG_COUNTRIES.includes(ipOf(i).country);
