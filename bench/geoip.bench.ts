@@ -21,7 +21,8 @@ import { hashSecret } from '../src/auth/keys.ts';
 import { defaultGeoipDbPath, openGeoipDb } from '../src/geoip/geoip-db.ts';
 import { openStore } from '../src/store/open-store.ts';
 import type { Store } from '../src/store/store.ts';
-import { generateUsers, storeFiftyFlagProject } from './fixtures/fifty-flag-project.ts';
+import { buildFiftyFlagProject, generateUsers, storeFiftyFlagProject, withGeoipFlag } from './fixtures/fifty-flag-project.ts';
+import { publicIpv4 } from './fixtures/public-ips.ts';
 import { buildBenchServer } from './fixtures/bench-server.ts';
 
 const WARMUP = 3_000;
@@ -31,22 +32,12 @@ const IPS = 20_000;
 
 async function addFixture(store: Store, token: string, geoFlag: boolean): Promise<void> {
   const project = await store.createProject({ name: token, apiToken: token, secretTokenHash: hashSecret(`phs_${token}`) });
-  await storeFiftyFlagProject(store, project.id);
-  if (geoFlag) {
-    const filters = { groups: [{ properties: [{ key: '$geoip_country_code', type: 'person', operator: 'exact', value: ['GB', 'DE'] }], rollout_percentage: 100 }] };
-    await store.createFlag(project.id, { key: 'geo-flag', name: 'geo-flag', active: true, filters: filters as never }, 'bench');
-  }
+  const defs = buildFiftyFlagProject();
+  await storeFiftyFlagProject(store, project.id, geoFlag ? withGeoipFlag(defs) : defs);
 }
 
 function percentile(sorted: Float64Array, p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
-}
-
-/** A deterministic public-looking IPv4 address (first octet 11–199, skipping 127). */
-function ip(i: number): string {
-  const x = (Math.imul(i + 1, 2654435761) >>> 0) ^ 0x5bd1e995;
-  const a = 11 + (x % 189);
-  return `${a === 127 ? 128 : a}.${(x >>> 8) & 255}.${(x >>> 16) & 255}.${((x >>> 24) & 254) + 1}`;
 }
 
 interface Variant {
@@ -75,10 +66,10 @@ async function main(): Promise<void> {
     const country = { $geoip_country_code: 'FR' };
     const base = { 'content-type': 'application/json', 'user-agent': 'posthog-node/5.70.0' };
     const variants: Variant[] = [
-      { name: 'off', server: off, body: bodyOf('phc_plain', {}), headers: (i) => ({ ...base, 'x-forwarded-for': ip(i % IPS) }), samples: [] },
-      { name: 'unused', server: on, body: bodyOf('phc_plain', {}), headers: (i) => ({ ...base, 'x-forwarded-for': ip(i % IPS) }), samples: [] },
-      { name: 'disabled', server: on, body: bodyOf('phc_geo', { geoip_disable: true }, country), headers: (i) => ({ ...base, 'x-forwarded-for': ip(i % IPS) }), samples: [] },
-      { name: 'lookup', server: on, body: bodyOf('phc_geo', {}, country), headers: (i) => ({ ...base, 'x-forwarded-for': ip(i % IPS) }), samples: [] },
+      { name: 'off', server: off, body: bodyOf('phc_plain', {}), headers: (i) => ({ ...base, 'x-forwarded-for': publicIpv4(i % IPS) }), samples: [] },
+      { name: 'unused', server: on, body: bodyOf('phc_plain', {}), headers: (i) => ({ ...base, 'x-forwarded-for': publicIpv4(i % IPS) }), samples: [] },
+      { name: 'disabled', server: on, body: bodyOf('phc_geo', { geoip_disable: true }, country), headers: (i) => ({ ...base, 'x-forwarded-for': publicIpv4(i % IPS) }), samples: [] },
+      { name: 'lookup', server: on, body: bodyOf('phc_geo', {}, country), headers: (i) => ({ ...base, 'x-forwarded-for': publicIpv4(i % IPS) }), samples: [] },
     ];
     let current: Variant | null = null;
     for (const s of [off, on]) {

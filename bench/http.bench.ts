@@ -20,7 +20,11 @@
  *     baseline at the same fixed rate, in PACED_ROUNDS rounds that each first measure Vexil's
  *     maximum (PACED_PROBE_S flat out) and pace at 70% of it; the target is
  *     `p99_ratio_to_baseline_at_same_rate` (Vexil's p99 ÷ the baseline's, median of the rounds)
- *     ≤ 1.5, absolute figures kept beside it; control: the baseline at 70% of its own maximum.
+ *     ≤ 1.5, absolute figures kept beside it; control: the baseline at 70% of its own maximum;
+ *  7. GeoIP (bench/http/geoip-case.ts): case 2's request with client addresses in X-Forwarded-For,
+ *     on twin Vexil nodes without a GeoIP database (off) and with it (unused: the project needs no
+ *     lookup), and a project with a `$geoip_country_code` flag with `geoip_disable` (disabled)
+ *     and without (lookup), in rounds alternating with the baseline.
  * Also: resident memory of one Vexil process serving 100 projects × 200 flags, snapshot rebuild
  * time of a 1,000-flag project, and start-to-ready time (spawn → /_readiness 200).
  *
@@ -48,8 +52,10 @@ import { databaseUrl, recreateDatabase } from './http/pg.ts';
 import { cpuSeconds, freePort, postgresBackends, rssMb, spawnNode, stop, tail, waitForHttp, withChildren, type Spawned } from './http/proc.ts';
 import { createScaleProjects, measureRebuild } from './http/scale.ts';
 import { createUnleashProject, ensureUnleash, frontendAnswer, frontendTarget, UNLEASH_FRONTEND_TOKEN } from './http/unleash.ts';
-import { createProject, flagsBodyIdOnly, flagsBodyWithProperties, flagValues, importPersons, pool, requestJson } from './http/vexil-admin.ts';
-import { ensureWrk, runWrk, writeScript, type ScriptOptions, type WrkResult } from './http/wrk.ts';
+import { createProject, flagsBodyIdOnly, flagsBodyWithProperties, flagValues, importPersons, pool, requestJson, retry } from './http/vexil-admin.ts';
+import { measureGeoip, geoipJson } from './http/geoip-case.ts';
+import { combine, median, type Measured } from './http/measured.ts';
+import { ensureWrk, runWrk, writeScript, type ScriptOptions } from './http/wrk.ts';
 
 const WORKERS = Number(process.env.BENCH_WORKERS ?? os.availableParallelism());
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 8);
@@ -145,13 +151,26 @@ async function startCluster(target: 'baseline' | 'vexil' | 'unleash', env: NodeJ
 }
 
 /**
- * BENCH_CPU_PROF=dir: every Vexil process writes a V8 CPU profile there when it exits (node:cluster
- * workers inherit the primary's flags). BENCH_VEXIL_NODE_FLAGS="--trace-gc …": extra node flags.
+ * The node flags `npm start` runs Vexil with (package.json's start script, e.g.
+ * `--max-semi-space-size=2`), so the benchmark measures the process users run: a young generation
+ * of another size changes how often and how long scavenges pause the workers.
+ */
+function startFlags(): string[] {
+  const start = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
+  const command = start.split('&&').map((c) => c.trim()).find((c) => c.endsWith('dist/src/main.js'));
+  if (!command) throw new Error(`package.json's start script does not run dist/src/main.js: ${start}`);
+  return command.split(/\s+/).slice(1, -1);
+}
+
+/**
+ * `npm start`'s node flags, then: BENCH_CPU_PROF=dir (every Vexil process writes a V8 CPU profile
+ * there when it exits; node:cluster workers inherit the primary's flags) and
+ * BENCH_VEXIL_NODE_FLAGS="--trace-gc …" (extra node flags).
  */
 function vexilNodeFlags(): string[] {
   const profileDir = process.env.BENCH_CPU_PROF;
   const extra = (process.env.BENCH_VEXIL_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '');
-  return [...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), ...extra];
+  return [...startFlags(), ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), ...extra];
 }
 
 async function stopCluster(c: { proc: Spawned } | null): Promise<void> {
@@ -172,18 +191,11 @@ function vexilEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
     // LRU of 50,000 would not hit anyway: every one of the 100,000 ids recurs only after all others.)
     VEXIL_PERSON_CACHE_SIZE: '0',
     NODE_ENV: 'production',
+    // Case 7 sends each request's client address in X-Forwarded-For (GeoIP); without a GeoIP
+    // property in a project (cases 1–6), no lookup happens whatever the address.
+    VEXIL_TRUST_PROXY: 'true',
     ...extra,
   };
-}
-
-/** A wrk result plus the CPU the server (and its PostgreSQL backends) spent per request. */
-interface Measured extends WrkResult {
-  /** CPU µs per request of the server's processes (cluster primary and workers). */
-  serverCpuUs: number;
-  /** CPU µs per request of the PostgreSQL backends serving the server's database. */
-  dbCpuUs: number;
-  /** Fixed-rate runs: the rate asked for, req/s. */
-  rate?: number;
 }
 
 /** Wall-clock span of every measured run, written to RUN/timeline.json (bench/http/tail-summary.ts reads it). */
@@ -225,39 +237,6 @@ function writeLines(name: string, lines: string[]): string {
   return file;
 }
 
-/**
- * Slices of one case as one measurement: counts and durations add up (req/s over the whole
- * time), CPU per request is weighted by requests, latency percentiles are the slices' mean.
- */
-function combine(slices: Measured[]): Measured {
-  const sum = (f: (m: Measured) => number) => slices.reduce((a, m) => a + f(m), 0);
-  const mean = (f: (m: Measured) => number) => sum(f) / slices.length;
-  const requests = sum((m) => m.requests);
-  const durationS = sum((m) => m.durationS);
-  const perRequest = (f: (m: Measured) => number) => sum((m) => f(m) * m.requests) / Math.max(1, requests);
-  return {
-    requests,
-    durationS,
-    rps: requests / durationS,
-    p50Ms: mean((m) => m.p50Ms),
-    p90Ms: mean((m) => m.p90Ms),
-    p99Ms: mean((m) => m.p99Ms),
-    p999Ms: mean((m) => m.p999Ms),
-    maxMs: Math.max(...slices.map((m) => m.maxMs)),
-    meanMs: perRequest((m) => m.meanMs),
-    non2xx: sum((m) => m.non2xx),
-    socketErrors: sum((m) => m.socketErrors),
-    late: sum((m) => m.late),
-    serverCpuUs: perRequest((m) => m.serverCpuUs),
-    dbCpuUs: perRequest((m) => m.dbCpuUs),
-  };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-}
-
 function sameValues(a: Record<string, unknown>, b: Record<string, unknown>): boolean {
   const ka = Object.keys(a).sort();
   return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
@@ -273,6 +252,7 @@ async function main(): Promise<void> {
   say(`machine: ${os.availableParallelism()} cores (${cpu}), node ${process.version}, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   const wrkVersion = ensureWrk(say);
   const unleashVersion = ensureUnleash(UNLEASH_DIR, say);
+  say(`Vexil runs as npm start does: node ${startFlags().join(' ')} dist/src/main.js`);
   say(`${wrkVersion}; unleash-server ${unleashVersion}; ${WORKERS} worker(s) per server; ${DURATION_S}s measured per case after ${WARMUP_S}s warm-up (cases 1–3: ${ROUNDS} rounds of ${SLICE_S}s slices); wrk -t${WRK_THREADS} -c${CONNECTIONS}`);
 
   const defs = buildFiftyFlagProject();
@@ -312,15 +292,7 @@ async function main(): Promise<void> {
       if (stored.errors || !sameValues(withProps.values, stored.values)) throw new Error(`stored-person answer differs from the full-body answer for ${u.distinctId}`);
     });
   await new Promise((r) => setTimeout(r, (POLL_SECONDS + 0.2) * 1000));
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await check();
-      break;
-    } catch (err) {
-      if (attempt >= 10) throw err;
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  }
+  await retry(check, 10);
   say('checked 100 users: 50 flags each, stored-person answers equal full-body answers');
 
   // ── 1–3. baseline, case 2 and case 3 in alternating slices, both servers up throughout ───
@@ -390,6 +362,23 @@ async function main(): Promise<void> {
   const localRun = await load('local-eval', vexilTarget(`${vexil.base}${defsPath}`), { method: 'GET', path: defsPath, headers: { Authorization: `Bearer ${BOOTSTRAP_KEY}` } });
   const local304Run = await load('local-eval-304', vexilTarget(`${vexil.base}${defsPath}`), { method: 'GET', path: defsPath, headers: { Authorization: `Bearer ${BOOTSTRAP_KEY}`, 'If-None-Match': etag } });
 
+  // ── 7. GeoIP off, unused, disabled, lookup (bench/http/geoip-case.ts) ─────────────────────
+  const geoip = await measureGeoip({
+    vexil,
+    baseline,
+    startVexil: (env) => startCluster('vexil', vexilEnv(env), '/_readiness'),
+    stopServer: stopCluster,
+    load,
+    connections: CONNECTIONS,
+    database: VEXIL_DB,
+    adminKey: BOOTSTRAP_KEY,
+    defs,
+    plainToken: project.token,
+    users: propsUsers,
+    runDir: RUN,
+    say,
+  });
+
   // ── 6''. control: the baseline at 70% of its own maximum ──────────────────────────────────
   say(`case 6 control: node:http baseline at ${PACED_FRACTION * 100}% of its own maximum`);
   const ownRate = Math.round(baselineRun.rps * PACED_FRACTION);
@@ -446,7 +435,7 @@ async function main(): Promise<void> {
   let loadedRss = 0;
   for (let i = 0; i < 3; i++) {
     const port = await freePort();
-    const proc = spawnNode([join(RUN, 'dist', 'src', 'main.js')], { env: { ...process.env, ...vexilEnv(), VEXIL_WORKERS: '1', PORT: String(port), HOST: '127.0.0.1' }, logFile: join(RUN, 'vexil-single.log') });
+    const proc = spawnNode([...startFlags(), join(RUN, 'dist', 'src', 'main.js')], { env: { ...process.env, ...vexilEnv(), VEXIL_WORKERS: '1', PORT: String(port), HOST: '127.0.0.1' }, logFile: join(RUN, 'vexil-single.log') });
     running.add(proc);
     const tSpawn = performance.now();
     await waitForHttp(`http://127.0.0.1:${port}/_readiness`, { timeoutMs: 30_000, everyMs: 5, proc });
@@ -470,7 +459,8 @@ async function main(): Promise<void> {
   say(`  start to ready: ${startups.map((s) => s.toFixed(0)).join(', ')} ms; RSS idle ${idleRss.toFixed(0)} MiB, with ${SCALE_PROJECTS}×${SCALE_COPIES * defs.flags.length} loaded ${loadedRss.toFixed(0)} MiB`);
 
   // ── report ───────────────────────────────────────────────────────────────────────────────
-  for (const [name, r] of [['baseline', baselineRun], ['baseline at the fixed rate', baselinePaced], ['baseline at 70% of its own maximum', baselineOwnPaced], ['vexil', propsRun], ['vexil stored', storedRun], ['local_evaluation', localRun], ['local_evaluation 304', local304Run], ['vexil 70%', pacedRun], ['unleash', unleashRun]] as const) {
+  const geoipRuns = Object.entries(geoip.variants).map(([v, r]) => [`GeoIP ${v}`, r] as const);
+  for (const [name, r] of [['baseline', baselineRun], ['baseline at the fixed rate', baselinePaced], ['baseline at 70% of its own maximum', baselineOwnPaced], ['vexil', propsRun], ['vexil stored', storedRun], ['local_evaluation', localRun], ['local_evaluation 304', local304Run], ['vexil 70%', pacedRun], ['unleash', unleashRun], ...geoipRuns] as const) {
     if (r.non2xx || r.socketErrors) problems.push(`${name}: ${r.non2xx} non-2xx/3xx responses, ${r.socketErrors} socket errors`);
   }
   for (const [name, r, want] of [['baseline', baselinePaced, rate], ['baseline at 70% of its own maximum', baselineOwnPaced, baselineOwnPaced.rate!]] as const) {
@@ -484,6 +474,7 @@ async function main(): Promise<void> {
     ratio_to_unleash_ge_10: propsRun.rps / unleashRun.rps >= 10,
     p99_ratio_to_baseline_at_same_rate_le_1_5: p99Ratio <= P99_RATIO_TARGET,
     stored_ratio_to_baseline_ge_0_3: median(storedRatios) >= 0.3,
+    geoip_lookup_ratio_to_baseline_ge_0_5: geoip.lookupRatioToBaseline >= 0.5,
   };
   const result = {
     bench: 'http',
@@ -549,6 +540,7 @@ async function main(): Promise<void> {
     baseline_p99_ms_at_70pct_of_own_max: round(baselineOwnPaced.p99Ms),
     baseline_p999_ms_at_70pct_of_own_max: round(baselineOwnPaced.p999Ms),
     baseline_late_sends_at_70pct_of_own_max: baselineOwnPaced.late,
+    ...geoipJson(geoip),
     rss_mb_idle: round(idleRss, 1),
     rss_mb_100x200: round(loadedRss, 1),
     rebuild_ms_1000_flags: round(rebuild.rebuildMs),
@@ -561,6 +553,7 @@ async function main(): Promise<void> {
     targets,
     problems,
     total_s: round((performance.now() - t0) / 1000, 1),
+    vexil_node_flags: startFlags(),
     node: process.version,
     cpu,
     cores: os.availableParallelism(),
@@ -586,6 +579,10 @@ async function main(): Promise<void> {
     line(`6. Vexil case 2 at 70% of its maximum of the round (${pacedRates.join(', ')} req/s), ${PACED_ROUNDS} slices of ${PACED_SLICE_S} s`, pacedRun, `p99 ${f(p99Ratio)} × baseline's at the same rate (rounds ${p99Ratios.map((x) => f(x)).join(', ')}); ${pacedRun.late} late sends`, `≤ ${P99_RATIO_TARGET}: ${ok(targets.p99_ratio_to_baseline_at_same_rate_le_1_5)}`),
     line(`6'. baseline at the same rates`, baselinePaced, `${baselinePaced.late} late sends`, ''),
     line(`6''. baseline at 70% of its own maximum, ${baselineOwnPaced.rate} req/s (control: this machine's own tail)`, baselineOwnPaced, `${baselineOwnPaced.late} late sends`, ''),
+    line(`7a. GeoIP off: a fresh Vexil node with no GeoIP database, case 2's project, X-Forwarded-For (${geoip.addresses} addresses)`, geoip.variants.off, `${f(geoip.variants.off.rps / geoip.baseline.rps)} × baseline`, ''),
+    line('7b. GeoIP unused: its twin node with the database open, project without $geoip_ properties', geoip.variants.unused, `${f(geoip.unusedRatio, 3)} × off (rounds ${geoip.unusedRatioRounds.map((x) => f(x, 3)).join(', ')}; CPU: ${f(geoip.unusedCpuRatio, 3)})`, ''),
+    line('7c. GeoIP disabled: + a $geoip_country_code flag, geoip_disable, country in the body', geoip.variants.disabled, `${f(geoip.variants.disabled.rps / geoip.baseline.rps)} × baseline`, ''),
+    line('7d. GeoIP lookup: the same project, a lookup per request (every one a cache miss)', geoip.variants.lookup, `${f(geoip.lookupRatio, 3)} × disabled (rounds ${geoip.lookupRatioRounds.map((x) => f(x, 3)).join(', ')}; CPU: ${f(geoip.lookupCpuRatio, 3)}); ${f(geoip.lookupRatioToBaseline)} × baseline`, `≥ 0.5 × baseline: ${ok(targets.geoip_lookup_ratio_to_baseline_ge_0_5)}`),
     '',
     row(['also measured', 'value']),
     row(['---', '---:']),

@@ -5,37 +5,13 @@
  * self time grouped by package or by file under src/, and the project's and framework's
  * functions by total (inclusive) time. For reading where a run's time went.
  */
-import { readFileSync } from 'node:fs';
-
-interface ProfileNode {
-  id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
-  children?: number[];
-}
-interface Profile {
-  nodes: ProfileNode[];
-  samples: number[];
-  timeDeltas: number[];
-}
-
-/** A short place for a script URL: `pkg` for node_modules, `src/…` for the project, `node:…` for core. */
-function place(url: string): string {
-  if (url === '') return '(native/VM)';
-  if (url.startsWith('node:')) return url;
-  const nm = url.lastIndexOf('node_modules/');
-  if (nm >= 0) {
-    const rest = url.slice(nm + 13).split('/');
-    return rest[0]!.startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0]!;
-  }
-  const src = url.indexOf('/dist/');
-  return src >= 0 ? url.slice(src + 6) : url;
-}
+import { place, readProfile, type ProfileNode } from './cpu-profile.ts';
 
 function main(): void {
   const [file, nArg] = process.argv.slice(2);
   if (!file) throw new Error('usage: profile-summary.js FILE.cpuprofile [N]');
   const top = Number(nArg ?? 25);
-  const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
+  const profile = readProfile(file);
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const selfUs = new Map<number, number>();
   let total = 0;

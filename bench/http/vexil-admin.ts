@@ -35,6 +35,22 @@ export async function pool<T, R>(items: readonly T[], limit: number, work: (item
   return out;
 }
 
+/**
+ * Runs `check` until it resolves, at most `attempts` times, `everyMs` apart; rethrows the last
+ * failure. For answers that become right once every worker has heard of a change.
+ */
+export async function retry(check: () => Promise<unknown>, attempts: number, everyMs = 500): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await check();
+      return;
+    } catch (err) {
+      if (attempt >= attempts) throw err;
+      await new Promise((r) => setTimeout(r, everyMs));
+    }
+  }
+}
+
 /** Operators whose value PostHog's admin API (and so Vexil's) accepts only as a string. */
 const STRING_VALUED = new Set(['gt', 'gte', 'lt', 'lte', 'regex', 'not_regex', 'icontains', 'not_icontains']);
 
@@ -116,9 +132,15 @@ export async function importPersons(base: string, key: string, projectId: number
   return counts.reduce((a, b) => a + b, 0);
 }
 
-/** posthog-node's remote-evaluation body for `/flags?v=2`, every property included. */
-export function flagsBodyWithProperties(token: string, u: BenchUser): string {
-  return JSON.stringify({ token, distinct_id: u.distinctId, groups: {}, person_properties: u.properties, group_properties: {}, geoip_disable: true });
+/**
+ * posthog-node's remote-evaluation body for `/flags?v=2`, every property included (posthog-node
+ * sends `geoip_disable: true` unless told otherwise; `geoipDisable: false` leaves it out, as
+ * posthog-js does). `extraProperties` join the person properties.
+ */
+export function flagsBodyWithProperties(token: string, u: BenchUser, o: { geoipDisable?: boolean; extraProperties?: Record<string, string> } = {}): string {
+  const personProperties = o.extraProperties ? { ...u.properties, ...o.extraProperties } : u.properties;
+  const geoip = o.geoipDisable === false ? {} : { geoip_disable: true };
+  return JSON.stringify({ token, distinct_id: u.distinctId, groups: {}, person_properties: personProperties, group_properties: {}, ...geoip });
 }
 
 /** A body carrying only the distinct id: Vexil looks the person's properties up in the store. */

@@ -15,6 +15,7 @@ import cluster, { type Worker } from 'node:cluster';
 import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
 import { isChangeMessage } from './cluster-change-bus.ts';
+import { workerExecArgv } from './worker-flags.ts';
 
 const FIRST_BACKOFF_MS = 250;
 const MAX_BACKOFF_MS = 30_000;
@@ -91,6 +92,8 @@ export function runPrimary(config: Config, log: Logger): void {
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
 
-  log.info({ workers: config.workers, pid: process.pid }, 'starting workers');
+  // Workers serve the requests: their young generation is sized for that (worker-flags.ts).
+  cluster.setupPrimary({ execArgv: workerExecArgv(process.execArgv, config.workerSemiSpaceMb) });
+  log.info({ workers: config.workers, pid: process.pid, semiSpaceMb: config.workerSemiSpaceMb }, 'starting workers');
   for (let i = 0; i < config.workers; i++) fork();
 }

@@ -58,6 +58,7 @@ test('reads every variable', () => {
     VEXIL_USAGE_FLUSH_SECONDS: '3',
     VEXIL_STALE_DAYS: '14',
     VEXIL_SCHEDULER_INTERVAL_SECONDS: '4',
+    VEXIL_WORKER_SEMI_SPACE_MB: '8',
   });
   assert.deepEqual(
     { ...c },
@@ -84,6 +85,7 @@ test('reads every variable', () => {
       shutdownTimeoutMs: 3000,
       startupRetrySeconds: 0,
       workers: 3,
+      workerSemiSpaceMb: 8,
       embeddedMemory: { sharedBuffersMb: 32, workMemMb: 8, maintenanceWorkMemMb: 64, wasmTierUp: true },
       flagsSecretKeys: ['new-key', 'old-key'],
       geoipDb: '/srv/GeoLite2-City.mmdb',
@@ -95,6 +97,14 @@ test('reads every variable', () => {
       schedulerIntervalSeconds: 4,
     },
   );
+});
+
+test("VEXIL_WORKER_SEMI_SPACE_MB: default 16 (V8's own), 1–1024 MiB", () => {
+  assert.equal(loadConfig({}).workerSemiSpaceMb, 16);
+  assert.equal(loadConfig({ VEXIL_WORKER_SEMI_SPACE_MB: '64' }).workerSemiSpaceMb, 64);
+  for (const bad of ['0', '16MB', '1025']) {
+    assert.throws(() => loadConfig({ VEXIL_WORKER_SEMI_SPACE_MB: bad }), new RegExp(`VEXIL_WORKER_SEMI_SPACE_MB must be an integer 1–1024, got '${bad}'`));
+  }
 });
 
 test('VEXIL_TRUST_PROXY is a strict boolean, false by default', () => {

@@ -7,6 +7,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Agent, request } from 'node:http';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -74,6 +75,15 @@ describe('VEXIL_WORKERS=2 (postgres store)', () => {
       }
     }
     await ts.cleanup();
+  });
+
+  test('workers run with a young generation sized for serving (VEXIL_WORKER_SEMI_SPACE_MB, default 16)', () => {
+    const pids = listeningPids(node);
+    assert.equal(pids.length, 2);
+    for (const pid of pids) {
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      assert.ok(argv.includes('--max-semi-space-size=16'), `worker ${pid} runs ${argv.join(' ')}`);
+    }
   });
 
   test('a flag created through one worker is answered by the other at once', async () => {
