@@ -6,6 +6,7 @@
  * packet drop looks like to the client). Loopback only.
  */
 import net from 'node:net';
+import { resetSocket } from './reset-socket.ts';
 
 /** What the proxy does with connections. */
 export type ProxyMode = 'forward' | 'refuse' | 'blackhole';
@@ -47,10 +48,11 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     p.upstream?.removeAllListeners('data');
     p.upstream?.on('data', () => {});
   };
+  // Called again by the 'error'/'close' each reset causes: resetSocket skips destroyed sockets.
   const drop = (p: Pair): void => {
     pairs.delete(p);
-    p.client.resetAndDestroy();
-    p.upstream?.resetAndDestroy();
+    resetSocket(p.client);
+    resetSocket(p.upstream);
   };
 
   const onConnection = (client: net.Socket): void => {
