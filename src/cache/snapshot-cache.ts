@@ -102,6 +102,8 @@ export class SnapshotCache {
   readonly #unknownTokens = new Map<string, number>();
   readonly #inflight = new Map<number, Promise<ProjectEntry | null>>();
   readonly #stale = new Set<number>();
+  /** The last mirror write a store load started, per project: refresh() waits for it instead of writing twice. */
+  readonly #mirroring = new Map<number, { revision: number; done: Promise<void> }>();
   /** Highest revision a notice announced per project, not yet served: the mirror may hold it. */
   readonly #announced = new Map<number, number>();
   readonly #swapListeners = new Set<(entry: ProjectEntry, previous: ProjectEntry | undefined) => void>();
@@ -191,8 +193,12 @@ export class SnapshotCache {
   async refresh(projectId: number): Promise<void> {
     this.#unknownTokens.clear();
     const entry = await this.#load(projectId);
-    // The mirror first, so a node that hears the notice finds the new revision there.
-    if (entry) await this.#opts.mirror?.put(entry.definitions);
+    // The mirror first, so a node that hears the notice finds the new revision there. The load
+    // from the store has already started that write: one mirror write per change.
+    if (entry && this.#opts.mirror) {
+      const started = this.#mirroring.get(projectId);
+      await (started && started.revision >= entry.revision ? started.done : this.#opts.mirror.put(entry.definitions));
+    }
     await this.#opts.bus.publish({ projectId, revision: entry?.revision ?? null });
   }
 
@@ -280,7 +286,7 @@ export class SnapshotCache {
       return null;
     }
     // Keeps the mirror filled for projects that have not changed since it was (re)started.
-    if (mirror) void mirror.put(defs);
+    if (mirror) this.#mirror(projectId, defs, mirror);
     try {
       return this.#install(projectId, defs, 'store');
     } catch (err) {
@@ -289,6 +295,12 @@ export class SnapshotCache {
       if (current) return current;
       throw err;
     }
+  }
+
+  /** Starts writing `defs` to the mirror (never throws: the mirror swallows its failures). */
+  #mirror(projectId: number, defs: ProjectDefinitionsRow, mirror: DefinitionsMirror): void {
+    // Kept after it settles (one entry per project): refresh() may ask once the write is done.
+    this.#mirroring.set(projectId, { revision: defs.project.revision, done: mirror.put(defs) });
   }
 
   /** Compiles and serves `defs` unless this node already serves that revision or a newer one. */
@@ -316,6 +328,7 @@ export class SnapshotCache {
   }
 
   #drop(projectId: number): void {
+    this.#mirroring.delete(projectId);
     const entry = this.#byId.get(projectId);
     if (!entry) return;
     this.#byId.delete(projectId);
