@@ -1,8 +1,8 @@
 /**
  * Propagation benchmark (issue 15): three Vexil nodes (single-process, the built server) on
  * loopback, one fresh PostgreSQL database and one Redis reached through a TCP proxy. 200 flag
- * changes go through node 1's admin API; after each, nodes 2 and 3 are polled back to back
- * (bounded) until they answer with the change. Reported per phase, first with Redis, then with
+ * changes go through node 1's admin API, one at a time; from each write's start, nodes 2 and 3
+ * are polled back to back (bounded) until they answer with the change. Reported per phase, first with Redis, then with
  * the Redis proxy refusing (notices over PostgreSQL LISTEN/NOTIFY): p50/p99/max ms until nodes 2
  * and 3 answer, from the write's start and from node 1's answer to it, and how that time splits
  * (bench/propagation/timeline.ts: a listener beside the nodes stamps each notice, each node logs
@@ -111,10 +111,11 @@ async function runChanges(nodes: Node[], token: string, flagUrl: string, startAc
   for (let i = 0; i < CHANGES; i++) {
     active = !active;
     const t0 = wallMs();
-    await requestJson(flagUrl, { method: 'PATCH', headers: { authorization: `Bearer ${KEY}` }, body: { active } });
-    const ack = wallMs();
-    const seen = await Promise.all(nodes.slice(1).map((n) => waitFor(n, token, active, t0)));
-    out.push({ t0, ack, seen });
+    // Nodes 2 and 3 are polled from the write's start, not from node 1's answer: how fast node 1
+    // answers its client (the response is built after the notice is out) is not propagation.
+    const write = requestJson(flagUrl, { method: 'PATCH', headers: { authorization: `Bearer ${KEY}` }, body: { active } }).then(() => wallMs());
+    const [ack, ...seen] = await Promise.all([write, ...nodes.slice(1).map((n) => waitFor(n, token, active, t0))]);
+    out.push({ t0, ack: ack as number, seen: seen as ChangeRecord['seen'] });
   }
   return out;
 }
@@ -126,7 +127,7 @@ async function runChanges(nodes: Node[], token: string, flagUrl: string, startAc
  * its transaction, reload and compile), `notice` (write start → the notice reaches a listener
  * beside the nodes), `reload` (notice → the polled node serves the revision: mirror or database
  * read and compile), `probe` (→ the back-to-back poll sees it: up to two /flags round trips),
- * `poll_rtt` (mean time per poll of the probe, polls start at node 1's answer).
+ * `poll_rtt` (mean time per poll of the probe, which polls from the write's start).
  */
 function summarize(records: ChangeRecord[], noticeAt: Map<number, number>, node1: Map<number, number>, polled: Map<number, number>[]): Record<string, unknown> {
   // The revision of change i is the first one noticed after its write started.
@@ -148,7 +149,7 @@ function summarize(records: ChangeRecord[], noticeAt: Map<number, number>, node1
       }
       fromStart.push(seen.at - rec.t0);
       fromAck.push(Math.max(0, seen.at - rec.ack));
-      split.poll_rtt.push((seen.at - rec.ack) / seen.polls);
+      split.poll_rtt.push((seen.at - rec.t0) / seen.polls);
       const served = rev === undefined ? undefined : polled[k]!.get(rev);
       if (served === undefined) {
         unmatched++;
