@@ -43,6 +43,9 @@ export interface SnapshotCacheOptions {
 /** How long an unknown token is remembered as unknown, so junk tokens cost one query, not one per request. */
 const UNKNOWN_TOKEN_TTL_MS = 2000;
 const UNKNOWN_TOKEN_MAX = 10_000;
+/** Back-off of retries of an announced revision nobody could give yet (see #retryAnnounced). */
+const ANNOUNCED_RETRY_MIN_MS = 250;
+const ANNOUNCED_RETRY_MAX_MS = 5000;
 
 /**
  * Shape every stored token has: printable ASCII, bounded length. Anything else (NUL bytes,
@@ -106,6 +109,8 @@ export class SnapshotCache {
   readonly #mirroring = new Map<number, { revision: number; done: Promise<void> }>();
   /** Highest revision a notice announced per project, not yet served: the mirror may hold it. */
   readonly #announced = new Map<number, number>();
+  /** Back-off retries of announced revisions that neither the mirror nor the store could give yet. */
+  readonly #retries = new Map<number, { timer: NodeJS.Timeout | null; delayMs: number }>();
   readonly #swapListeners = new Set<(entry: ProjectEntry, previous: ProjectEntry | undefined) => void>();
   #unsubscribe: (() => void) | null = null;
   #timer: NodeJS.Timeout | null = null;
@@ -130,6 +135,8 @@ export class SnapshotCache {
     this.#unsubscribe = null;
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = null;
+    for (const r of this.#retries.values()) if (r.timer) clearTimeout(r.timer);
+    this.#retries.clear();
   }
 
   /** Projects whose compiled snapshot this node holds (it can serve their flags without the store). */
@@ -278,6 +285,7 @@ export class SnapshotCache {
       onRebuild?.('error', this.#byId.size);
       // Keep serving the previous snapshot; without one the caller sees the error.
       log.error({ err, projectId }, 'snapshot rebuild failed');
+      if (announced !== undefined && mirror) this.#retryAnnounced(projectId);
       if (current) return current;
       throw err;
     }
@@ -297,6 +305,24 @@ export class SnapshotCache {
     }
   }
 
+  /**
+   * A notice announced a revision that neither the mirror (its writer had not caught up: Redis
+   * had just come back) nor the database (unreachable) could give. No other notice may come, and
+   * the revision poll needs the database too, so try again with back-off (250 ms doubling to
+   * 5 s) until one of them can: the mirror catches up as soon as the writer's Redis is back.
+   */
+  #retryAnnounced(projectId: number): void {
+    const retry = this.#retries.get(projectId) ?? { timer: null, delayMs: ANNOUNCED_RETRY_MIN_MS };
+    if (retry.timer || this.#unsubscribe === null) return;
+    retry.timer = setTimeout(() => {
+      retry.timer = null;
+      retry.delayMs = Math.min(retry.delayMs * 2, ANNOUNCED_RETRY_MAX_MS);
+      if (this.#announced.has(projectId)) void this.#load(projectId).catch(() => undefined);
+    }, retry.delayMs);
+    retry.timer.unref();
+    this.#retries.set(projectId, retry);
+  }
+
   /** Starts writing `defs` to the mirror (never throws: the mirror swallows its failures). */
   #mirror(projectId: number, defs: ProjectDefinitionsRow, mirror: DefinitionsMirror): void {
     // Kept after it settles (one entry per project): refresh() may ask once the write is done.
@@ -308,7 +334,12 @@ export class SnapshotCache {
     const { log, onRebuild } = this.#opts;
     const current = this.#byId.get(projectId);
     const announced = this.#announced.get(projectId);
-    if (announced !== undefined && defs.project.revision >= announced) this.#announced.delete(projectId);
+    if (announced !== undefined && defs.project.revision >= announced) {
+      this.#announced.delete(projectId);
+      const retry = this.#retries.get(projectId);
+      if (retry?.timer) clearTimeout(retry.timer);
+      this.#retries.delete(projectId);
+    }
     // Same revision (or an older read racing a newer one): keep what is served.
     if (current && defs.project.revision <= current.revision && defs.project.apiToken === current.project.apiToken) return current;
     const entry = makeEntry(defs, compileSnapshot(toProjectDefs(defs)));

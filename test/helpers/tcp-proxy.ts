@@ -23,6 +23,8 @@ export interface TcpProxy {
   refuse(): Promise<void>;
   /** Keeps listening, but no byte goes through, on new connections and on the open ones. */
   blackhole(): void;
+  /** Local ports of the proxy's open connections to the target (how the target sees its clients, e.g. in Redis CLIENT LIST). */
+  upstreamPorts(): number[];
   /** Resets every open connection (the server side sees the client vanish), mode unchanged. */
   resetConnections(): void;
   /** Stops everything for good. */
@@ -115,6 +117,9 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     blackhole() {
       mode = 'blackhole';
       for (const p of pairs) silence(p);
+    },
+    upstreamPorts() {
+      return [...pairs].flatMap((p) => (p.upstream?.localPort === undefined ? [] : [p.upstream.localPort]));
     },
     resetConnections() {
       for (const p of [...pairs]) drop(p);

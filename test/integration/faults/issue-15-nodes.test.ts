@@ -11,6 +11,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
 import { createApp, type App } from '../../../src/app.ts';
 import { loadConfig } from '../../../src/config.ts';
 import { createLogger } from '../../../src/log.ts';
@@ -59,6 +60,25 @@ describe('issue 15: propagation and faults across two nodes', () => {
     const res = await app.server.inject({ method: 'POST', url: '/flags?v=2', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ token: apiToken, distinct_id: distinctId }) });
     if (res.statusCode !== 200) return { status: res.statusCode, body: { errorsWhileComputingFlags: true, flags: {} as Record<string, { enabled: boolean; failed?: boolean }>, text: res.body } };
     return { status: res.statusCode, body: JSON.parse(res.body) as { errorsWhileComputingFlags: boolean; flags: Record<string, { enabled: boolean; failed?: boolean }> } };
+  };
+  /**
+   * Whether both nodes' six Redis connections (publisher, subscriber, mirror) are back through
+   * the proxy and have been answered at least once (CLIENT LIST `cmd` set: the ready check's INFO
+   * or the re-SUBSCRIBE), read on a direct connection.
+   */
+  const redisRejoined = async (): Promise<boolean> => {
+    const ports = new Set(redisProxy.upstreamPorts().map(String));
+    const probe = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+    try {
+      const list = (await probe.call('CLIENT', 'LIST')) as string;
+      const answered = list.split('\n').filter((line) => {
+        const port = /\baddr=[^ ]*:(\d+)/.exec(line)?.[1];
+        return port !== undefined && ports.has(port) && !/\bcmd=NULL\b/.test(line);
+      });
+      return answered.length >= 6;
+    } finally {
+      probe.disconnect();
+    }
   };
   /** Flips the flag through node A (an inactive flag is left out of /flags: absent = off) and waits until node B answers the new value. */
   const flipAndWait = async (active: boolean): Promise<number> => {
@@ -116,6 +136,7 @@ describe('issue 15: propagation and faults across two nodes', () => {
     // Rejoined: ioredis reconnects with back-off; every change keeps propagating meanwhile.
     figures.afterRedisBackMs = await flipAndWait(true);
     assert.equal(sent.flips, 2);
+    figures.redisRejoinedMs = await until(redisRejoined, 'both nodes to reconnect to Redis');
     // Node B's PostgreSQL (and so its LISTEN) cut: only a rejoined Redis can carry this change,
     // and node B reads the new revision from the mirror.
     await pgProxy.refuse();
