@@ -43,6 +43,9 @@ export interface SnapshotCacheOptions {
 /** How long an unknown token is remembered as unknown, so junk tokens cost one query, not one per request. */
 const UNKNOWN_TOKEN_TTL_MS = 2000;
 const UNKNOWN_TOKEN_MAX = 10_000;
+/** Back-off of retries of an announced revision nobody could give yet (see #retryAnnounced). */
+const ANNOUNCED_RETRY_MIN_MS = 250;
+const ANNOUNCED_RETRY_MAX_MS = 5000;
 
 /**
  * Shape every stored token has: printable ASCII, bounded length. Anything else (NUL bytes,
@@ -102,8 +105,12 @@ export class SnapshotCache {
   readonly #unknownTokens = new Map<string, number>();
   readonly #inflight = new Map<number, Promise<ProjectEntry | null>>();
   readonly #stale = new Set<number>();
+  /** The last mirror write a store load started, per project: refresh() waits for it instead of writing twice. */
+  readonly #mirroring = new Map<number, { revision: number; done: Promise<void> }>();
   /** Highest revision a notice announced per project, not yet served: the mirror may hold it. */
   readonly #announced = new Map<number, number>();
+  /** Back-off retries of announced revisions that neither the mirror nor the store could give yet. */
+  readonly #retries = new Map<number, { timer: NodeJS.Timeout | null; delayMs: number }>();
   readonly #swapListeners = new Set<(entry: ProjectEntry, previous: ProjectEntry | undefined) => void>();
   #unsubscribe: (() => void) | null = null;
   #unsubscribeResumed: (() => void) | null = null;
@@ -137,6 +144,8 @@ export class SnapshotCache {
     this.#unsubscribeResumed = null;
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = null;
+    for (const r of this.#retries.values()) if (r.timer) clearTimeout(r.timer);
+    this.#retries.clear();
   }
 
   /** Projects whose compiled snapshot this node holds (it can serve their flags without the store). */
@@ -205,8 +214,12 @@ export class SnapshotCache {
   async refresh(projectId: number): Promise<void> {
     this.#unknownTokens.clear();
     const entry = await this.#load(projectId);
-    // The mirror first, so a node that hears the notice finds the new revision there.
-    if (entry) await this.#opts.mirror?.put(entry.definitions);
+    // The mirror first, so a node that hears the notice finds the new revision there. The load
+    // from the store has already started that write: one mirror write per change.
+    if (entry && this.#opts.mirror) {
+      const started = this.#mirroring.get(projectId);
+      await (started && started.revision >= entry.revision ? started.done : this.#opts.mirror.put(entry.definitions));
+    }
     await this.#opts.bus.publish({ projectId, revision: entry?.revision ?? null });
   }
 
@@ -286,6 +299,7 @@ export class SnapshotCache {
       onRebuild?.('error', this.#byId.size);
       // Keep serving the previous snapshot; without one the caller sees the error.
       log.error({ err, projectId }, 'snapshot rebuild failed');
+      if (announced !== undefined && mirror) this.#retryAnnounced(projectId);
       if (current) return current;
       throw err;
     }
@@ -294,7 +308,7 @@ export class SnapshotCache {
       return null;
     }
     // Keeps the mirror filled for projects that have not changed since it was (re)started.
-    if (mirror) void mirror.put(defs);
+    if (mirror) this.#mirror(projectId, defs, mirror);
     try {
       return this.#install(projectId, defs, 'store');
     } catch (err) {
@@ -305,12 +319,41 @@ export class SnapshotCache {
     }
   }
 
+  /**
+   * A notice announced a revision that neither the mirror (its writer had not caught up: Redis
+   * had just come back) nor the database (unreachable) could give. No other notice may come, and
+   * the revision poll needs the database too, so try again with back-off (250 ms doubling to
+   * 5 s) until one of them can: the mirror catches up as soon as the writer's Redis is back.
+   */
+  #retryAnnounced(projectId: number): void {
+    const retry = this.#retries.get(projectId) ?? { timer: null, delayMs: ANNOUNCED_RETRY_MIN_MS };
+    if (retry.timer || this.#unsubscribe === null) return;
+    retry.timer = setTimeout(() => {
+      retry.timer = null;
+      retry.delayMs = Math.min(retry.delayMs * 2, ANNOUNCED_RETRY_MAX_MS);
+      if (this.#announced.has(projectId)) void this.#load(projectId).catch(() => undefined);
+    }, retry.delayMs);
+    retry.timer.unref();
+    this.#retries.set(projectId, retry);
+  }
+
+  /** Starts writing `defs` to the mirror (never throws: the mirror swallows its failures). */
+  #mirror(projectId: number, defs: ProjectDefinitionsRow, mirror: DefinitionsMirror): void {
+    // Kept after it settles (one entry per project): refresh() may ask once the write is done.
+    this.#mirroring.set(projectId, { revision: defs.project.revision, done: mirror.put(defs) });
+  }
+
   /** Compiles and serves `defs` unless this node already serves that revision or a newer one. */
   #install(projectId: number, defs: ProjectDefinitionsRow, source: 'store' | 'mirror'): ProjectEntry {
     const { log, onRebuild } = this.#opts;
     const current = this.#byId.get(projectId);
     const announced = this.#announced.get(projectId);
-    if (announced !== undefined && defs.project.revision >= announced) this.#announced.delete(projectId);
+    if (announced !== undefined && defs.project.revision >= announced) {
+      this.#announced.delete(projectId);
+      const retry = this.#retries.get(projectId);
+      if (retry?.timer) clearTimeout(retry.timer);
+      this.#retries.delete(projectId);
+    }
     // Same revision (or an older read racing a newer one): keep what is served.
     if (current && defs.project.revision <= current.revision && defs.project.apiToken === current.project.apiToken) return current;
     const entry = makeEntry(defs, compileSnapshot(toProjectDefs(defs)));
@@ -330,6 +373,7 @@ export class SnapshotCache {
   }
 
   #drop(projectId: number): void {
+    this.#mirroring.delete(projectId);
     const entry = this.#byId.get(projectId);
     if (!entry) return;
     this.#byId.delete(projectId);

@@ -4,9 +4,8 @@
  * stored person, cohort, group and continuity data, one round trip for a batch of requests.
  */
 import type { EvaluationData, EvaluationDataQuery, ProjectDefinitionsRow } from './store.ts';
-import type { SqlClient, SqlDriver } from './sql-client.ts';
+import type { SqlClient, SqlDriver, SqlRow } from './sql-client.ts';
 import { asObject, PROJECT_COLUMNS, toCohort, toFlag, toProject } from './sql-rows.ts';
-import { getGroupTypeMapping } from './sql-store-groups.ts';
 
 /**
  * Everything /flags may need for a batch of requests, as one statement (one round trip, one
@@ -146,23 +145,30 @@ export async function writeHashKeyOverrides(
 }
 
 /**
- * Project, live flags, live cohorts and group types from one REPEATABLE READ snapshot, so a
- * compiled snapshot never mixes two revisions. null when the project does not exist.
+ * Project, live flags, live cohorts and group types in one statement: one round trip (this runs
+ * on every change, on the writing node and on each node that reloads from the database), and one
+ * statement sees one snapshot, so a compiled snapshot never mixes two revisions. Rows travel as
+ * JSON (timestamps as ISO text, which the row mappers parse). null when the project does not exist.
  */
 export async function loadProjectDefinitions(db: SqlDriver, projectId: number): Promise<ProjectDefinitionsRow | null> {
-  return db.transaction(async (tx) => {
-    await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
-    const [project] = await tx.query(`SELECT ${PROJECT_COLUMNS} FROM projects WHERE id = $1`, [projectId]);
-    if (!project) return null;
-    const flags = await tx.query('SELECT * FROM feature_flags WHERE project_id = $1 AND NOT deleted ORDER BY id', [projectId]);
-    const cohorts = await tx.query('SELECT * FROM cohorts WHERE project_id = $1 AND NOT deleted ORDER BY id', [projectId]);
-    return {
-      project: toProject(project),
-      flags: flags.map(toFlag),
-      cohorts: cohorts.map(toCohort),
-      groupTypeMapping: await getGroupTypeMapping(tx, projectId),
-    };
-  });
+  const [row] = await db.query<{ defs: { project: SqlRow | null; flags: SqlRow[]; cohorts: SqlRow[]; groupTypes: { i: number; name: string }[] } }>(
+    `SELECT json_build_object(
+       'project', (SELECT row_to_json(p) FROM (SELECT ${PROJECT_COLUMNS} FROM projects WHERE id = $1) p),
+       'flags', coalesce((SELECT json_agg(f ORDER BY f.id) FROM feature_flags f WHERE f.project_id = $1 AND NOT f.deleted), '[]'),
+       'cohorts', coalesce((SELECT json_agg(c ORDER BY c.id) FROM cohorts c WHERE c.project_id = $1 AND NOT c.deleted), '[]'),
+       'groupTypes', coalesce((SELECT json_agg(json_build_object('i', g.group_type_index, 'name', g.name) ORDER BY g.group_type_index)
+                               FROM group_type_mappings g WHERE g.project_id = $1), '[]')
+     ) AS defs`,
+    [projectId],
+  );
+  const defs = typeof row?.defs === 'string' ? (JSON.parse(row.defs) as typeof row.defs) : row?.defs;
+  if (!defs?.project) return null;
+  return {
+    project: toProject(defs.project),
+    flags: defs.flags.map(toFlag),
+    cohorts: defs.cohorts.map(toCohort),
+    groupTypeMapping: Object.fromEntries(defs.groupTypes.map((g) => [Number(g.i), g.name])),
+  };
 }
 
 /** project id → revision, for every project. */

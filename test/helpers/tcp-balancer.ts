@@ -6,6 +6,7 @@
  * reset or a dropped request reaches the client as it happened.
  */
 import { connect, createServer, type Socket } from 'node:net';
+import { resetSocket } from './reset-socket.ts';
 
 export interface TcpBalancer {
   port: number;
@@ -50,8 +51,8 @@ export async function startTcpBalancer(backends: readonly number[], listenPort =
         upstream.off('error', onConnectError);
         // After the connect, a failure on one side is passed on as is: the other side is reset.
         // A clean end travels through pipe() (end after the last byte is written).
-        upstream.on('error', () => client.resetAndDestroy());
-        client.on('error', () => upstream.resetAndDestroy());
+        upstream.on('error', () => resetSocket(client));
+        client.on('error', () => resetSocket(upstream));
         client.on('close', () => upstream.destroy());
         client.pipe(upstream);
         upstream.pipe(client);

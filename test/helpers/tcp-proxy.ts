@@ -6,6 +6,7 @@
  * packet drop looks like to the client). Loopback only.
  */
 import net from 'node:net';
+import { resetSocket } from './reset-socket.ts';
 
 /** What the proxy does with connections. */
 export type ProxyMode = 'forward' | 'refuse' | 'blackhole';
@@ -22,6 +23,8 @@ export interface TcpProxy {
   refuse(): Promise<void>;
   /** Keeps listening, but no byte goes through, on new connections and on the open ones. */
   blackhole(): void;
+  /** Local ports of the proxy's open connections to the target (how the target sees its clients, e.g. in Redis CLIENT LIST). */
+  upstreamPorts(): number[];
   /** Resets every open connection (the server side sees the client vanish), mode unchanged. */
   resetConnections(): void;
   /** Stops everything for good. */
@@ -47,10 +50,11 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     p.upstream?.removeAllListeners('data');
     p.upstream?.on('data', () => {});
   };
+  // Called again by the 'error'/'close' each reset causes: resetSocket skips destroyed sockets.
   const drop = (p: Pair): void => {
     pairs.delete(p);
-    p.client.resetAndDestroy();
-    p.upstream?.resetAndDestroy();
+    resetSocket(p.client);
+    resetSocket(p.upstream);
   };
 
   const onConnection = (client: net.Socket): void => {
@@ -113,6 +117,9 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     blackhole() {
       mode = 'blackhole';
       for (const p of pairs) silence(p);
+    },
+    upstreamPorts() {
+      return [...pairs].flatMap((p) => (p.upstream?.localPort === undefined ? [] : [p.upstream.localPort]));
     },
     resetConnections() {
       for (const p of [...pairs]) drop(p);

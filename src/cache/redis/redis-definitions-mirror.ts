@@ -4,6 +4,10 @@
  * `<prefix>:token:<token>` the project id. Writes are revision-guarded in one Lua script, so two
  * nodes racing never leave an older revision in place of a newer one. Keys do not expire: like
  * PostHog's flag cache, the mirror is what a node falls back on while PostgreSQL is away.
+ * A write Redis cannot take (down, reconnecting, timed out) is kept, newest revision per project,
+ * and written when the connection is ready again: otherwise a change made during a Redis outage
+ * would leave the mirror behind for good, and a node meeting that project during a later
+ * PostgreSQL outage would answer 503 (or serve the older revision).
  */
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -35,6 +39,9 @@ export class RedisDefinitionsMirror implements DefinitionsMirror {
   readonly #prefix: string;
   readonly #log: Logger;
   #warned = false;
+  /** Writes Redis could not take, newest revision per project, replayed on the next `ready`. */
+  readonly #unwritten = new Map<number, ProjectDefinitionsRow>();
+  #replaying = false;
   /** Resolves true once the first connection is ready; false at its first failure or after the connect deadline. */
   readonly #firstReady: Promise<boolean>;
 
@@ -52,6 +59,7 @@ export class RedisDefinitionsMirror implements DefinitionsMirror {
     this.#redis.on('error', (err: Error) => this.#warn(err));
     this.#redis.on('ready', () => {
       this.#warned = false;
+      void this.#replayUnwritten();
     });
     // The first connection may take longer than one command (TLS, a busy server); but once it
     // failed (refused, reset), waiting longer would only delay every rebuild until the deadline.
@@ -86,21 +94,63 @@ export class RedisDefinitionsMirror implements DefinitionsMirror {
   }
 
   async put(definitions: ProjectDefinitionsRow): Promise<void> {
-    const { id, revision, apiToken } = definitions.project;
-    if (!(await this.#usable())) return;
+    if (!(await this.#usable())) {
+      this.#keepUnwritten(definitions);
+      return;
+    }
     try {
-      await this.#redis.eval(
-        PUT_IF_NEWER,
-        3,
-        `${this.#prefix}:rev:${id}`,
-        `${this.#prefix}:defs:${id}`,
-        `${this.#prefix}:token:${apiToken}`,
-        String(revision),
-        serializeDefinitions(definitions),
-        String(id),
-      );
+      await this.#write(definitions);
+      this.#forgetUnwritten(definitions);
+      // A write that timed out while the connection stayed up is retried now, not at the next reconnect.
+      if (this.#unwritten.size > 0) void this.#replayUnwritten();
+    } catch (err) {
+      this.#keepUnwritten(definitions);
+      this.#warn(err);
+    }
+  }
+
+  #write(definitions: ProjectDefinitionsRow): Promise<unknown> {
+    const { id, revision, apiToken } = definitions.project;
+    return this.#redis.eval(
+      PUT_IF_NEWER,
+      3,
+      `${this.#prefix}:rev:${id}`,
+      `${this.#prefix}:defs:${id}`,
+      `${this.#prefix}:token:${apiToken}`,
+      String(revision),
+      serializeDefinitions(definitions),
+      String(id),
+    );
+  }
+
+  #keepUnwritten(definitions: ProjectDefinitionsRow): void {
+    const held = this.#unwritten.get(definitions.project.id);
+    if (!held || held.project.revision <= definitions.project.revision) this.#unwritten.set(definitions.project.id, definitions);
+  }
+
+  #forgetUnwritten(definitions: ProjectDefinitionsRow): void {
+    const held = this.#unwritten.get(definitions.project.id);
+    if (held && held.project.revision <= definitions.project.revision) this.#unwritten.delete(definitions.project.id);
+  }
+
+  /**
+   * Writes what Redis missed, once per reconnect. Each write is revision-guarded, so a replayed
+   * revision never replaces a newer one another node (or a later put) wrote meanwhile.
+   */
+  async #replayUnwritten(): Promise<void> {
+    if (this.#replaying || this.#unwritten.size === 0) return;
+    this.#replaying = true;
+    try {
+      for (const definitions of [...this.#unwritten.values()]) {
+        if (this.#redis.status !== 'ready') return; // the next `ready` carries on
+        await this.#write(definitions);
+        this.#forgetUnwritten(definitions);
+      }
+      this.#log.info('definitions mirror (redis) caught up after an outage');
     } catch (err) {
       this.#warn(err);
+    } finally {
+      this.#replaying = false;
     }
   }
 

@@ -2,17 +2,21 @@
  * Issue 15: two nodes on one PostgreSQL schema and one Redis, with real faults injected through
  * TCP proxies in front of both (node B reaches PostgreSQL through its own proxy; both nodes reach
  * Redis through a shared one). Covers propagation over Redis and, with Redis down, over
- * PostgreSQL NOTIFY; Redis rejoined; node B meeting a project for the first time while its
+ * PostgreSQL NOTIFY; Redis rejoined (a change reaches node B with its PostgreSQL cut); the mirror
+ * catching up on what was written while Redis was down; node B meeting a project for the first time while its
  * PostgreSQL is unreachable (served from the Redis definitions mirror); and two nodes racing on
- * one flag with the same `version`. Figures are printed for BENCHMARKS.md ("Faults").
+ * one flag with the same `version`; a scheduled change applied by one node reaching the other
+ * and the mirror. Figures are printed for BENCHMARKS.md ("Faults").
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
 import { createApp, type App } from '../../../src/app.ts';
 import { loadConfig } from '../../../src/config.ts';
 import { createLogger } from '../../../src/log.ts';
 import { openStore } from '../../../src/store/open-store.ts';
+import { RedisDefinitionsMirror } from '../../../src/cache/redis/redis-definitions-mirror.ts';
 import type { Store } from '../../../src/store/store.ts';
 import { openTestStore, TEST_DATABASE_URL, type TestStore } from '../../helpers/db.ts';
 import { REDIS_URL, requireRedis } from '../../helpers/redis.ts';
@@ -56,6 +60,25 @@ describe('issue 15: propagation and faults across two nodes', () => {
     const res = await app.server.inject({ method: 'POST', url: '/flags?v=2', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ token: apiToken, distinct_id: distinctId }) });
     if (res.statusCode !== 200) return { status: res.statusCode, body: { errorsWhileComputingFlags: true, flags: {} as Record<string, { enabled: boolean; failed?: boolean }>, text: res.body } };
     return { status: res.statusCode, body: JSON.parse(res.body) as { errorsWhileComputingFlags: boolean; flags: Record<string, { enabled: boolean; failed?: boolean }> } };
+  };
+  /**
+   * Whether both nodes' six Redis connections (publisher, subscriber, mirror) are back through
+   * the proxy and have been answered at least once (CLIENT LIST `cmd` set: the ready check's INFO
+   * or the re-SUBSCRIBE), read on a direct connection.
+   */
+  const redisRejoined = async (): Promise<boolean> => {
+    const ports = new Set(redisProxy.upstreamPorts().map(String));
+    const probe = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+    try {
+      const list = (await probe.call('CLIENT', 'LIST')) as string;
+      const answered = list.split('\n').filter((line) => {
+        const port = /\baddr=[^ ]*:(\d+)/.exec(line)?.[1];
+        return port !== undefined && ports.has(port) && !/\bcmd=NULL\b/.test(line);
+      });
+      return answered.length >= 6;
+    } finally {
+      probe.disconnect();
+    }
   };
   /** Flips the flag through node A (an inactive flag is left out of /flags: absent = off) and waits until node B answers the new value. */
   const flipAndWait = async (active: boolean): Promise<number> => {
@@ -113,9 +136,21 @@ describe('issue 15: propagation and faults across two nodes', () => {
     // Rejoined: ioredis reconnects with back-off; every change keeps propagating meanwhile.
     figures.afterRedisBackMs = await flipAndWait(true);
     assert.equal(sent.flips, 2);
+    figures.redisRejoinedMs = await until(redisRejoined, 'both nodes to reconnect to Redis');
+    // Node B's PostgreSQL (and so its LISTEN) cut: only a rejoined Redis can carry this change,
+    // and node B reads the new revision from the mirror.
+    await pgProxy.refuse();
+    try {
+      figures.redisRejoinedPropagationMs = await flipAndWait(false);
+    } finally {
+      await pgProxy.forward();
+    }
   });
 
   test('a project node B never served is answered while its PostgreSQL is unreachable (Redis mirror)', async () => {
+    // Written through node A while Redis is away: A cannot mirror it then, and must once Redis is
+    // back (a mirror left behind by a Redis outage is what made node B answer 503 here before).
+    await redisProxy.refuse();
     const res = await inject(a, 'POST', '/api/projects/', { name: 'met during outage' });
     assert.equal(res.statusCode, 201, res.body);
     const p2 = JSON.parse(res.body) as { id: number; api_token: string };
@@ -125,7 +160,20 @@ describe('issue 15: propagation and faults across two nodes', () => {
       const f = await inject(a, 'POST', `/api/projects/${p2.id}/feature_flags/`, { key: flagKey, active: true, filters });
       assert.equal(f.statusCode, 201, f.body);
     }
+    const served = await a.snapshots.get(p2.id);
+    assert.ok(served?.definitions.flags.length === 2, 'node A serves both flags');
+    await redisProxy.forward();
+    // Read as any node would, straight from Redis (not through the proxy).
+    const mirror = new RedisDefinitionsMirror({ url: REDIS_URL, prefix: channel, log: silent });
+    try {
+      figures.mirrorCaughtUpMs = await until(async () => ((await mirror.get(p2.id))?.project.revision ?? -1) >= served.revision, 'node A to mirror what it wrote while Redis was down');
+    } finally {
+      await mirror.close();
+    }
     await pgProxy.refuse();
+    // Node B reaches the mirror once its own Redis connection is back (ioredis reconnects with
+    // back-off); until then a project it never served has nothing to be answered from.
+    figures.unseenProjectFirstAnswerMs = await until(async () => (await flags(b, p2.api_token)).status === 200, 'node B to answer from the mirror');
     let answered = 0;
     let non200 = 0;
     for (let i = 0; i < 20; i++) {
@@ -199,5 +247,30 @@ describe('issue 15: propagation and faults across two nodes', () => {
     assert.equal(final.version, current.version + wins, 'every accepted write bumped the version once: none lost');
     figures.raceRounds = wins;
     figures.raceConflicts = conflicts;
+  });
+
+  test('a scheduled change applied by node A is answered by node B and lands in the mirror', async () => {
+    const before = (await flags(b, token)).body.flags.rollout?.enabled ?? false;
+    const res = await inject(a, 'POST', `/api/projects/${projectId}/scheduled_changes/`, {
+      model_name: 'FeatureFlag',
+      record_id: flagId,
+      payload: { operation: 'update_status', value: !before },
+      scheduled_at: new Date(Date.now() - 1000).toISOString(),
+    });
+    assert.equal(res.statusCode, 201, res.body);
+    const started = performance.now();
+    const applied = await a.scheduler.runDue();
+    assert.equal(applied.length, 1, 'node A applied the due change');
+    await until(async () => ((await flags(b, token)).body.flags.rollout?.enabled ?? false) === !before, 'node B to answer the scheduled change');
+    figures.scheduledChangePropagationMs = performance.now() - started;
+    const served = await a.snapshots.get(projectId);
+    const mirror = new RedisDefinitionsMirror({ url: REDIS_URL, prefix: channel, log: silent });
+    try {
+      const mirrored = await mirror.get(projectId);
+      assert.equal(mirrored?.project.revision, served?.revision, 'the mirror holds the revision the scheduled change made');
+      assert.equal(mirrored?.flags.find((f) => f.id === flagId)?.active, !before);
+    } finally {
+      await mirror.close();
+    }
   });
 });

@@ -5,6 +5,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { SnapshotCache } from '../../../src/cache/snapshot-cache.ts';
+import type { DefinitionsMirror } from '../../../src/cache/definitions-mirror.ts';
+import type { ProjectDefinitionsRow } from '../../../src/store/store.ts';
 import { MemoryChangeBus } from '../../../src/cache/memory/memory-change-bus.ts';
 import { RedisChangeBus } from '../../../src/cache/redis/redis-change-bus.ts';
 import { createLogger } from '../../../src/log.ts';
@@ -92,6 +94,39 @@ describe('snapshot cache', () => {
     a.stop();
     b.stop();
     await bus.close();
+  });
+
+  test('an announced revision neither the mirror nor the database can give yet is retried until the mirror has it', async () => {
+    const bus = new MemoryChangeBus();
+    let databaseDown = false;
+    // The store as a node whose PostgreSQL becomes unreachable sees it.
+    const store = new Proxy(ts.store, {
+      get(target, key) {
+        if (key === 'loadProjectDefinitions' && databaseDown) return async () => Promise.reject(new Error('database unreachable'));
+        const value = Reflect.get(target, key) as unknown;
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    // A mirror whose writer has not caught up yet (its Redis just came back).
+    let mirrored: ProjectDefinitionsRow | null = null;
+    const mirror: DefinitionsMirror = { put: async () => undefined, get: async () => mirrored, getByToken: async () => mirrored, close: async () => undefined };
+    const cache = new SnapshotCache({ store, bus, log: silent, pollIntervalMs: 0, mirror });
+    cache.start();
+    try {
+      const served = (await cache.resolveToken(project.token))!;
+      mirrored = served.definitions;
+      await ts.store.createFlag(project.id, { key: 'after-catch-up', name: 'x', active: true, filters: { groups: [] } }, 'test');
+      const next = (await ts.store.loadProjectDefinitions(project.id))!;
+      databaseDown = true;
+      await bus.publish({ projectId: project.id, revision: next.project.revision });
+      await new Promise((r) => setTimeout(r, 50));
+      assert.equal(cache.peekToken(project.token)!.revision, served.revision, 'nothing newer to be had yet');
+      mirrored = next;
+      await until('the announced revision to be served from the mirror', () => cache.peekToken(project.token)!.revision === next.project.revision);
+    } finally {
+      cache.stop();
+      await bus.close();
+    }
   });
 
   test('the revision poll rebuilds a snapshot nobody announced; entries are derived once per revision', async () => {

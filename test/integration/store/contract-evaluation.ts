@@ -118,6 +118,10 @@ export function evaluationContract(ctx: ContractContext): void {
       assert.deepEqual(defs?.cohorts.map((x) => x.id), [c.id]);
       assert.deepEqual(defs?.groupTypeMapping, { 0: 'company' });
       assert.equal(defs?.project.revision, 9);
+      // One statement, rows as JSON: the same rows (types, Dates, arrays) the single-row reads give.
+      assert.deepEqual(defs?.flags[0], await ctx.store().getFlag(p.id, on.id));
+      assert.deepEqual(defs?.cohorts[0], await ctx.store().getCohort(p.id, c.id));
+      assert.deepEqual(defs?.project, await ctx.store().getProject(p.id));
       assert.equal(await ctx.store().loadProjectDefinitions(2_000_000_000), null);
     });
   });
