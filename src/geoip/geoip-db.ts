@@ -81,7 +81,7 @@ export function toGeoipProperties(rec: unknown): GeoipProperties | null {
   return Object.keys(out).length === 0 ? null : Object.freeze(out);
 }
 
-/** Most converted records kept (one per distinct IP; the reader's own cache holds the records). */
+/** Most per-address answers kept (one per distinct IP); the reader's own cache holds the records. */
 const CACHE_MAX = 10_000;
 
 /**
@@ -90,15 +90,27 @@ const CACHE_MAX = 10_000;
  */
 export async function openGeoipDb(path: string): Promise<GeoipLookup> {
   const reader = await maxmind.open<Rec>(path, { cache: { max: CACHE_MAX } });
-  const converted = new Map<string, GeoipProperties | null>();
+  const byIp = new Map<string, GeoipProperties | null>();
+  // The reader's cache hands back the same object for the same database record, and a country
+  // database has a few hundred records for millions of addresses: convert each record once.
+  const byRecord = new WeakMap<object, GeoipProperties | null>();
+  const convert = (rec: Rec | null): GeoipProperties | null => {
+    if (rec === null || typeof rec !== 'object') return null;
+    let props = byRecord.get(rec);
+    if (props === undefined) {
+      props = toGeoipProperties(rec);
+      byRecord.set(rec, props);
+    }
+    return props;
+  };
   return {
     lookup(ip) {
-      let props = converted.get(ip);
+      let props = byIp.get(ip);
       if (props !== undefined) return props;
       // isIP first: the reader throws on anything that is not an address.
-      props = isIP(ip) === 0 ? null : toGeoipProperties(reader.get(ip));
-      if (converted.size >= CACHE_MAX) converted.clear();
-      converted.set(ip, props);
+      props = isIP(ip) === 0 ? null : convert(reader.get(ip));
+      if (byIp.size >= CACHE_MAX) byIp.clear();
+      byIp.set(ip, props);
       return props;
     },
   };
