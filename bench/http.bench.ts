@@ -20,7 +20,9 @@
  *     baseline at the same fixed rate, in PACED_ROUNDS rounds that each first measure Vexil's
  *     maximum (PACED_PROBE_S flat out) and pace at 70% of it; the target is
  *     `p99_ratio_to_baseline_at_same_rate` (Vexil's p99 ÷ the baseline's, median of the rounds)
- *     ≤ 1.5, absolute figures kept beside it; control: the baseline at 70% of its own maximum;
+ *     ≤ 1.5, absolute figures kept beside it; controls: the baseline at 70% of its own maximum,
+ *     and a CPU-matched baseline (burning Vexil's extra CPU per request) at the same rate
+ *     (`p99_ratio_to_cpu_matched_baseline`: the part of the tail that is Vexil's own);
  *  7. GeoIP (bench/http/geoip-case.ts): case 2's request with client addresses in X-Forwarded-For,
  *     on twin Vexil nodes without a GeoIP database (off) and with it (unused: the project needs no
  *     lookup), and a project with a `$geoip_country_code` flag with `geoip_disable` (disabled)
@@ -329,7 +331,16 @@ async function main(): Promise<void> {
   say(`case 6: per round, Vexil's maximum (${PACED_PROBE_S}s), then Vexil and the baseline at ${PACED_FRACTION * 100}% of it (${PACED_SLICE_S}s each), ${PACED_CONNECTIONS} connections, ${PACED_ROUNDS} rounds`);
   const pacedSlices: Measured[] = [];
   const basePacedSlices: Measured[] = [];
+  const matchedPacedSlices: Measured[] = [];
   const pacedRates: number[] = [];
+  // The CPU-matched control: the baseline burning Vexil's extra CPU per request (case 2 minus
+  // case 1, this run), paced at the same rate. At 70 % of Vexil's maximum any server with Vexil's
+  // CPU cost queues more than the bare baseline; this control separates that queueing from
+  // Vexil's own tail (GC, stalls, batching).
+  const spinUs = Math.max(0, Math.round(propsRun.serverCpuUs - baselineRun.serverCpuUs));
+  say(`case 6 control: a node:http baseline that burns ${spinUs} µs of CPU per request (Vexil's case 2 minus the baseline's)`);
+  const cpuMatched = await startCluster('baseline', { BENCH_BASELINE_SPIN_US: String(spinUs) }, '/');
+  const cpuMatchedTarget = { url: `${cpuMatched.base}/flags?v=2`, server: cpuMatched.proc };
   for (let r = 1; r <= PACED_ROUNDS; r++) {
     const probe = await load(`vexil-max-${r}`, vexilTarget(flagsUrl), { ...postJson, linesFile: propsFile }, CONNECTIONS, { warmupS: 0, durationS: PACED_PROBE_S });
     const roundRate = Math.round(probe.rps * PACED_FRACTION);
@@ -338,7 +349,12 @@ async function main(): Promise<void> {
     const paced = { ...postJson, linesFile: propsFile, rate: roundRate };
     pacedSlices.push({ ...(await load(`vexil-70pct-${r}`, vexilTarget(flagsUrl), paced, PACED_CONNECTIONS, timing)), rate: roundRate });
     basePacedSlices.push({ ...(await load(`baseline-paced-${r}`, baselineTarget, paced, PACED_CONNECTIONS, timing)), rate: roundRate });
+    matchedPacedSlices.push({ ...(await load(`baseline-cpu-matched-${r}`, cpuMatchedTarget, paced, PACED_CONNECTIONS, timing)), rate: roundRate });
   }
+  await stopCluster(cpuMatched);
+  const matchedPaced = combine(matchedPacedSlices);
+  const p99RatiosToMatched = pacedSlices.map((m, i) => m.p99Ms / matchedPacedSlices[i]!.p99Ms);
+  const p99RatioToMatched = median(p99RatiosToMatched);
   const rate = Math.round(pacedRates.reduce((a, b) => a + b, 0) / pacedRates.length);
   const pacedRun = combine(pacedSlices);
   const baselinePaced = combine(basePacedSlices);
@@ -525,6 +541,11 @@ async function main(): Promise<void> {
     late_sends_at_70pct: pacedRun.late,
     p99_ratio_to_baseline_at_same_rate: round(p99Ratio, 3),
     p99_ratio_to_baseline_at_same_rate_rounds: p99Ratios.map((x) => round(x, 3)),
+    cpu_matched_spin_us: spinUs,
+    cpu_matched_p99_ms_at_same_rate: round(matchedPaced.p99Ms),
+    cpu_matched_cpu_us_per_req: round(matchedPaced.serverCpuUs, 1),
+    p99_ratio_to_cpu_matched_baseline: round(p99RatioToMatched, 3),
+    p99_ratio_to_cpu_matched_baseline_rounds: p99RatiosToMatched.map((x) => round(x, 3)),
     p99_ms_at_70pct_rounds: pacedSlices.map((m) => round(m.p99Ms)),
     rate_at_70pct_rounds: pacedRates,
     achieved_rps_at_70pct_rounds: pacedSlices.map((m) => round(m.rps, 0)),
@@ -578,6 +599,7 @@ async function main(): Promise<void> {
     line(`5. Unleash ${unleashVersion} GET /api/frontend`, unleashRun, `Vexil = ${f(result.ratio_to_unleash, 1)} × Unleash (CPU: ${f(result.cpu_ratio_to_unleash, 1)})`, `≥ 10: ${ok(targets.ratio_to_unleash_ge_10)}`),
     line(`6. Vexil case 2 at 70% of its maximum of the round (${pacedRates.join(', ')} req/s), ${PACED_ROUNDS} slices of ${PACED_SLICE_S} s`, pacedRun, `p99 ${f(p99Ratio)} × baseline's at the same rate (rounds ${p99Ratios.map((x) => f(x)).join(', ')}); ${pacedRun.late} late sends`, `≤ ${P99_RATIO_TARGET}: ${ok(targets.p99_ratio_to_baseline_at_same_rate_le_1_5)}`),
     line(`6'. baseline at the same rates`, baselinePaced, `${baselinePaced.late} late sends`, ''),
+    line(`6'''. CPU-matched control: the baseline burning ${spinUs} µs more CPU per request, at the same rates`, matchedPaced, `Vexil's p99 = ${f(p99RatioToMatched)} × this control's (rounds ${p99RatiosToMatched.map((x) => f(x)).join(', ')}); ${matchedPaced.late} late sends`, ''),
     line(`6''. baseline at 70% of its own maximum, ${baselineOwnPaced.rate} req/s (control: this machine's own tail)`, baselineOwnPaced, `${baselineOwnPaced.late} late sends`, ''),
     line(`7a. GeoIP off: a fresh Vexil node with no GeoIP database, case 2's project, X-Forwarded-For (${geoip.addresses} addresses)`, geoip.variants.off, `${f(geoip.variants.off.rps / geoip.baseline.rps)} × baseline`, ''),
     line('7b. GeoIP unused: its twin node with the database open, project without $geoip_ properties', geoip.variants.unused, `${f(geoip.unusedRatio, 3)} × off (rounds ${geoip.unusedRatioRounds.map((x) => f(x, 3)).join(', ')}; CPU: ${f(geoip.unusedCpuRatio, 3)})`, ''),

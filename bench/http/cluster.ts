@@ -20,15 +20,25 @@ function baselineBody(): Buffer {
   return Buffer.from(head + 'x'.repeat(1024 - head.length - tailText.length) + tailText);
 }
 
-/** The minimal node:http server: reads the request body, answers POST with the fixed 1 KB JSON. */
-function serveBaseline(port: number, host: string): void {
+/**
+ * The minimal node:http server: reads the request body, answers POST with the fixed 1 KB JSON.
+ * With `spinUs` > 0 it first burns that much CPU per POST: case 6's CPU-matched control, a server
+ * whose only difference from the baseline is Vexil's extra CPU per request, so its tail is what
+ * that CPU alone costs at a given rate.
+ */
+function serveBaseline(port: number, host: string, spinUs: number): void {
   const body = baselineBody();
+  const spin = () => {
+    const until = performance.now() + spinUs / 1000;
+    while (performance.now() < until);
+  };
   const headers = { 'content-type': 'application/json', 'content-length': String(body.length) };
   http
     .createServer((req, res) => {
       req.on('data', () => undefined);
       req.on('end', () => {
         if (req.method === 'POST') {
+          if (spinUs > 0) spin();
           res.writeHead(200, headers);
           res.end(body);
         } else {
@@ -76,7 +86,7 @@ async function main(): Promise<void> {
   const [target, workersArg] = process.argv.slice(2);
   if (target !== 'baseline' && target !== 'unleash') throw new Error('usage: cluster.js <baseline|unleash> <workers>');
   if (cluster.isPrimary) return primary(target, Math.max(1, Number(workersArg) || 1));
-  if (target === 'baseline') return serveBaseline(Number(process.env.PORT), process.env.HOST ?? '127.0.0.1');
+  if (target === 'baseline') return serveBaseline(Number(process.env.PORT), process.env.HOST ?? '127.0.0.1', Number(process.env.BENCH_BASELINE_SPIN_US ?? 0));
   return (await import('./unleash-worker.ts')).startUnleashWorker();
 }
 
