@@ -54,10 +54,12 @@ const ALLOW_MAX_ENTRIES = 10_000;
 /**
  * authorizeDefinitions with successes remembered for a few seconds per (key digest, project), so
  * SDK polling (mostly answered 304) does not query the database and hash-compare every time.
+ * Concurrent checks of the same credentials share one store lookup: when a reuse expires under
+ * load, every request in flight would otherwise query at once (bench:http saw the pool time out).
  * Failures are never cached. A rotated project secret stays valid as the backup, so the only
  * thing a reuse can grant that a fresh check would refuse is a revoked personal key's polling:
  * `revocations` (fired by `DELETE /api/personal_api_keys/:id/` on any node, through the change
- * bus) drops every remembered success; without it, for at most ALLOW_TTL_MS.
+ * bus) drops every remembered success and check in flight; without it, for at most ALLOW_TTL_MS.
  */
 export function createDefinitionsAuthorizer(
   store: Store,
@@ -65,15 +67,35 @@ export function createDefinitionsAuthorizer(
   revocations?: KeyRevocations,
 ): (authorization: string | undefined, projectId: number) => Promise<void> {
   const allowed = new Map<string, number>();
-  revocations?.onRevoked(() => allowed.clear());
+  const inFlight = new Map<string, Promise<void>>();
+  // A check that started before a revocation must not store its success after it.
+  let generation = 0;
+  revocations?.onRevoked(() => {
+    generation++;
+    allowed.clear();
+    inFlight.clear();
+  });
   return async (authorization, projectId) => {
     const presented = bearerToken(authorization);
     if (presented === null) throw new VexilError('VXL_NOT_AUTHENTICATED');
     const cacheKey = `${projectId}:${hashSecret(presented)}`;
     const until = allowed.get(cacheKey);
     if (until !== undefined && until > now()) return;
-    await authorizeDefinitions(store, authorization, projectId);
-    if (allowed.size >= ALLOW_MAX_ENTRIES) allowed.clear();
-    allowed.set(cacheKey, now() + ALLOW_TTL_MS);
+    let check = inFlight.get(cacheKey);
+    if (check === undefined) {
+      const started = generation;
+      const fresh: Promise<void> = authorizeDefinitions(store, authorization, projectId)
+        .then(() => {
+          if (started !== generation) return;
+          if (allowed.size >= ALLOW_MAX_ENTRIES) allowed.clear();
+          allowed.set(cacheKey, now() + ALLOW_TTL_MS);
+        })
+        .finally(() => {
+          if (inFlight.get(cacheKey) === fresh) inFlight.delete(cacheKey);
+        });
+      inFlight.set(cacheKey, fresh);
+      check = fresh;
+    }
+    await check;
   };
 }

@@ -33,3 +33,28 @@ test('the definitions authorizer asks the store again right after a revocation',
   revocations.revoked();
   await assert.rejects(authorize(`Bearer ${secret}`, 1), { code: 'VXL_PERSONAL_KEY_INVALID' });
 });
+
+test('concurrent checks of the same key share one store lookup; a failure is not remembered', async () => {
+  const secret = 'phx_key_revocations_test_concurrent_01';
+  let stored: PersonalApiKeyRow | null = { id: 'k2', scopes: ['*'], scopedProjects: null, keyHash: hashSecret(secret), lastUsedAt: new Date() } as unknown as PersonalApiKeyRow;
+  let lookups = 0;
+  const store = {
+    getPersonalApiKeyByHash: async () => {
+      lookups++;
+      await new Promise((r) => setTimeout(r, 5));
+      return stored;
+    },
+    markPersonalApiKeyUsed: async () => undefined,
+  } as unknown as Store;
+  let clock = 0;
+  const authorize = createDefinitionsAuthorizer(store, () => clock);
+  await Promise.all(Array.from({ length: 20 }, () => authorize(`Bearer ${secret}`, 1)));
+  assert.equal(lookups, 1);
+  clock = 10_000;
+  stored = null;
+  const failed = await Promise.allSettled(Array.from({ length: 5 }, () => authorize(`Bearer ${secret}`, 1)));
+  assert.equal(lookups, 2);
+  assert.ok(failed.every((r) => r.status === 'rejected'));
+  await assert.rejects(authorize(`Bearer ${secret}`, 1), { code: 'VXL_PERSONAL_KEY_INVALID' });
+  assert.equal(lookups, 3, 'a failure is asked again');
+});
